@@ -1,0 +1,133 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { BtrfsVolumeExpectation, SubvolumeExpectation } from "../verify/manifest";
+import type { Host } from "./host";
+import { hostCommand } from "./host-command";
+import { parseSize } from "./size";
+
+export interface SubvolumeArgs {
+  /** Subvolume name; its path is `<mountpoint>/<name>`. */
+  name: string;
+  /** Owning user; default root. */
+  owner?: string;
+  /** Owning group; default root. */
+  group?: string;
+  /** Octal mode such as "0750" or "1777"; default "0755". */
+  mode?: string;
+  /** qgroup limit on referenced bytes, e.g. "20G"; default none. A limit turns quotas on. */
+  limit?: string;
+}
+
+export interface BtrfsVolumeArgs {
+  /** The host that carries the device. */
+  host: Host;
+  /** Block device; formatted only when blank, adopted when it already holds btrfs labelled `label`. */
+  device: string;
+  /** Filesystem label. */
+  label: string;
+  /** Absolute mount point. */
+  mountpoint: string;
+  /** Mount options; default ["noatime"]. */
+  mountOptions?: string[];
+  /** Keep the filesystem and its subvolumes when the stack is destroyed; default false. */
+  protect?: boolean;
+  /** Subvolumes directly under the mount point; default none. */
+  subvolumes?: SubvolumeArgs[];
+}
+
+/**
+ * A btrfs filesystem on one block device, mounted persistently, with its subvolumes, their
+ * ownership and their qgroup limits.
+ */
+export class BtrfsVolume extends pulumi.ComponentResource {
+  static readonly TYPE = "sparks:storage:BtrfsVolume";
+
+  /** What verify checks for this volume. */
+  readonly expected: BtrfsVolumeExpectation;
+  /** Completes once the volume and all its subvolumes are in place. */
+  readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: BtrfsVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(BtrfsVolume.TYPE, name, {}, opts);
+    const { host, device, label, mountpoint } = args;
+    const mountOptions = args.mountOptions ?? ["noatime"];
+    const subvolumes = (args.subvolumes ?? []).map(subvolumeExpectation(mountpoint));
+    const quotas = subvolumes.some((s) => s.limitBytes !== null);
+    this.expected = { name, device, label, mountpoint, mountOptions, quotas, subvolumes };
+
+    const connection = host.connection;
+    const childOpts = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
+      parent: this,
+      dependsOn,
+      retainOnDelete: args.protect ?? false,
+    });
+
+    // A changed device or label re-runs format in place: the new device is formatted only if
+    // blank, and the old one is never wiped, because a renamed path may be the same disk.
+    const format = hostCommand(
+      `${name}-format`,
+      {
+        connection,
+        create: { script: "btrfs-volume/format.sh", params: { DEVICE: device, LABEL: label } },
+        delete: { script: "btrfs-volume/format.delete.sh", params: { DEVICE: device, LABEL: label } },
+      },
+      childOpts([host.ready]),
+    );
+    const mountParams = { VOLUME: name, DEVICE: device, LABEL: label, MOUNTPOINT: mountpoint };
+    const mount = hostCommand(
+      `${name}-mount`,
+      {
+        connection,
+        create: { script: "btrfs-volume/mount.sh", params: { ...mountParams, OPTIONS: mountOptions } },
+        delete: { script: "btrfs-volume/mount.delete.sh", params: mountParams },
+        replaceOn: [device, mountpoint],
+      },
+      childOpts([format]),
+    );
+    const quota = quotas
+      ? hostCommand(
+          `${name}-quota`,
+          {
+            connection,
+            create: { script: "btrfs-volume/quota.sh", params: { MOUNTPOINT: mountpoint } },
+            delete: { script: "btrfs-volume/quota.delete.sh", params: { MOUNTPOINT: mountpoint } },
+          },
+          childOpts([mount]),
+        )
+      : undefined;
+    const subvolumeCommands = subvolumes.map((subvolume) => {
+      const params = { MOUNTPOINT: mountpoint, NAME: subvolume.name };
+      return hostCommand(
+        `${name}-subvolume-${subvolume.name}`,
+        {
+          connection,
+          create: {
+            script: "btrfs-volume/subvolume.sh",
+            params: {
+              ...params,
+              OWNER: subvolume.owner,
+              GROUP: subvolume.group,
+              MODE: subvolume.mode,
+              LIMIT_BYTES: subvolume.limitBytes === null ? "" : String(subvolume.limitBytes),
+            },
+          },
+          delete: { script: "btrfs-volume/subvolume.delete.sh", params },
+        },
+        childOpts(quota ? [quota] : [mount]),
+      );
+    });
+    this.ready = [mount, ...(quota ? [quota] : []), ...subvolumeCommands];
+    this.registerOutputs({});
+  }
+}
+
+function subvolumeExpectation(mountpoint: string) {
+  return (subvolume: SubvolumeArgs): SubvolumeExpectation => ({
+    name: subvolume.name,
+    path: `${mountpoint}/${subvolume.name}`,
+    owner: subvolume.owner ?? "root",
+    group: subvolume.group ?? "root",
+    // As `stat -c %a` prints it: "0750" -> "750", "1777" stays.
+    mode: parseInt(subvolume.mode ?? "0755", 8).toString(8),
+    limitBytes: subvolume.limit === undefined ? null : parseSize(subvolume.limit),
+  });
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Mounts the volume at MOUNTPOINT through a systemd mount unit, enabled so it is mounted at boot.
+unit=$(systemd-escape --path --suffix=mount "$MOUNTPOINT")
+option_list=$(IFS=,; echo "${OPTIONS[*]}")
+write_file "/etc/systemd/system/$unit" 0644 <<UNIT
+[Unit]
+Description=Sparks btrfs volume $VOLUME ($LABEL)
+
+[Mount]
+What=$DEVICE
+Where=$MOUNTPOINT
+Type=btrfs
+Options=$option_list
+
+[Install]
+WantedBy=local-fs.target
+UNIT
+unit_changed=$FILE_CHANGED
+[ "$unit_changed" = no ] || systemctl daemon-reload
+if ! systemctl is-enabled --quiet "$unit"; then
+  systemctl enable --quiet "$unit"
+  changed "enabled $unit"
+fi
+if ! mountpoint -q "$MOUNTPOINT"; then
+  systemctl start "$unit"
+  changed "mounted $DEVICE at $MOUNTPOINT"
+elif [ "$unit_changed" = yes ]; then
+  # A mount unit's reload remounts it, which applies changed options without unmounting.
+  systemctl reload "$unit"
+  changed "remounted $MOUNTPOINT with $option_list"
+fi
+found=$(findmnt -n -o FSTYPE,LABEL --mountpoint "$MOUNTPOINT" | head -n 1)
+[ "$found" = "btrfs $LABEL" ] || fail "$MOUNTPOINT holds \"$found\", expected btrfs labelled $LABEL"

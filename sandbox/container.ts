@@ -1,0 +1,157 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import { HOSTNAME } from "./guest-config";
+import { parseMountinfo } from "./mounts";
+import type { StatePaths } from "./paths";
+
+const BTRFS_CONTROL = "/dev/btrfs-control";
+
+/** Unique per state dir: nspawn keys its lock and /run/systemd/nspawn/propagate/<name> on it. */
+export function machineName(p: StatePaths): string {
+  return `${HOSTNAME}-${createHash("sha256").update(p.dir).digest("hex").slice(0, 8)}`;
+}
+
+export function nspawnArgs(p: StatePaths, loopDevice: string): string[] {
+  // Without the control node, btrfs-progs inside cannot register devices (`btrfs device scan`).
+  const btrfsControl = fs.existsSync(BTRFS_CONTROL) ? [`--bind=${BTRFS_CONTROL}`, `--property=DeviceAllow=${BTRFS_CONTROL} rw`] : [];
+  return [
+    `--directory=${p.root}`,
+    "--boot",
+    // No systemd runs as PID 1 on the machine: no machined to register with, no unit to create.
+    "--register=no",
+    "--keep-unit",
+    "--capability=all",
+    `--machine=${machineName(p)}`,
+    `--hostname=${HOSTNAME}`,
+    "--console=read-only",
+    "--link-journal=no",
+    "--resolv-conf=off",
+    "--timezone=off",
+    `--bind=${loopDevice}:/dev/vdb`,
+    // Only takes effect when nspawn runs under a systemd scope; kept so the device stays allowed there too.
+    `--property=DeviceAllow=${loopDevice} rwm`,
+    ...btrfsControl,
+  ];
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function processIds(): number[] {
+  return fs
+    .readdirSync("/proc")
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
+}
+
+function readProc(pid: number, file: string): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** By command line rather than the pid file alone, so a reused pid is never signalled and a lost pid file still finds nspawn. */
+export function nspawnPids(p: StatePaths): number[] {
+  const wanted = `--directory=${p.root}`;
+  return processIds().filter((pid) => {
+    const argv = (readProc(pid, "cmdline") ?? "").split("\0");
+    return /(^|\/)systemd-nspawn$/.test(argv[0] ?? "") && argv.includes(wanted);
+  });
+}
+
+/** Processes whose root is our overlay: what would survive if nspawn died without taking the container along. */
+export function containerPids(p: StatePaths): number[] {
+  const ownPidNs = fs.readlinkSync("/proc/self/ns/pid");
+  return processIds().filter((pid) => {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/ns/pid`) === ownPidNs) return false;
+    } catch {
+      return false;
+    }
+    const root = parseMountinfo(readProc(pid, "mountinfo") ?? "").find((m) => m.mountPoint === "/");
+    return root?.fsType === "overlay" && root.superOptions.split(",").includes(`upperdir=${p.upper}`);
+  });
+}
+
+export function readPidFile(p: StatePaths): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(p.pidFile, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Detached in its own session so neither our exit nor a Ctrl-C at our terminal reaches the container. */
+export function startContainer(p: StatePaths, loopDevice: string): number {
+  const log = fs.openSync(p.log, "w");
+  try {
+    // zx's $ buffers output in memory and ties the child to us; a long-lived daemon needs plain spawn.
+    const child = spawn("systemd-nspawn", nspawnArgs(p, loopDevice), {
+      detached: true,
+      stdio: ["ignore", log, log],
+    });
+    child.on("error", (e) => fs.appendFileSync(p.log, `spawn failed: ${e.message}\n`));
+    child.unref();
+    if (!child.pid) throw new Error("systemd-nspawn did not start (is systemd-container installed?)");
+    fs.writeFileSync(p.pidFile, `${child.pid}\n`);
+    return child.pid;
+  } finally {
+    fs.closeSync(log);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitGone(pids: number[], timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let alive = pids.filter(pidAlive);
+  while (alive.length > 0 && Date.now() < deadline) {
+    await sleep(200);
+    alive = alive.filter(pidAlive);
+  }
+  return alive;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+export interface StopResult {
+  nspawn: number[];
+  forced: boolean;
+  strays: number[];
+}
+
+/** SIGTERM makes nspawn shut the container down cleanly; SIGKILL the group only if it hangs. */
+export async function stopContainer(p: StatePaths, timeoutMs = 30_000, onWait?: (msg: string) => void): Promise<StopResult> {
+  const nspawn = nspawnPids(p);
+  for (const pid of nspawn) signal(pid, "SIGTERM");
+  if (nspawn.length > 0) onWait?.(`stopping container (nspawn pid ${nspawn.join(", ")}), up to ${timeoutMs / 1000}s`);
+  const hung = await waitGone(nspawn, timeoutMs);
+  for (const pid of hung) {
+    signal(-pid, "SIGKILL");
+    signal(pid, "SIGKILL");
+  }
+  await waitGone(hung, 5_000);
+
+  const strays = containerPids(p);
+  for (const pid of strays) signal(pid, "SIGKILL");
+  const left = await waitGone(strays, 5_000);
+  if (left.length > 0) throw new Error(`container processes survived SIGKILL: ${left.join(", ")}`);
+  return { nspawn, forced: hung.length > 0, strays };
+}

@@ -1,0 +1,6 @@
+export { sandboxUp, upSummary, type UpOptions, type UpResult } from "./up";
+export { sandboxDown, type DownOptions, type DownResult } from "./down";
+export { sandboxStatus, statusText, type SandboxStatus, type StatusOptions } from "./status";
+export type { SandboxConnection } from "./connection";
+export { SandboxError } from "./log";
+export { statePaths } from "./paths";

@@ -1,0 +1,61 @@
+import fs from "node:fs";
+import path from "node:path";
+
+export const CACHE_ROOT = "/var/cache/sparks-sandbox";
+
+export interface StatePaths {
+  dir: string;
+  root: string;
+  upper: string;
+  work: string;
+  disk: string;
+  key: string;
+  keyPub: string;
+  knownHosts: string;
+  pidFile: string;
+  log: string;
+  connection: string;
+  lock: string;
+}
+
+export function projectRoot(): string {
+  let dir = path.resolve(__dirname, "..");
+  while (!fs.existsSync(path.join(dir, "package.json"))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export function resolveStateDir(stateDir?: string): string {
+  const chosen = stateDir ?? process.env.SPARKS_SANDBOX_DIR ?? path.join(projectRoot(), ".sandbox");
+  return path.resolve(chosen);
+}
+
+export function statePaths(stateDir?: string): StatePaths {
+  const dir = resolveStateDir(stateDir);
+  const at = (name: string) => path.join(dir, name);
+  return {
+    dir,
+    root: at("root"),
+    upper: at("upper"),
+    work: at("work"),
+    disk: at("disk-vdb.img"),
+    key: at("id_ed25519"),
+    keyPub: at("id_ed25519.pub"),
+    knownHosts: at("known_hosts"),
+    pidFile: at("nspawn.pid"),
+    log: at("nspawn.log"),
+    connection: at("connection.json"),
+    lock: at(".lock"),
+  };
+}
+
+/** Paths `down` deletes; the directories are per-up overlay layers. */
+export function perUpFiles(p: StatePaths): { files: string[]; dirs: string[] } {
+  return {
+    files: [p.disk, p.key, p.keyPub, p.knownHosts, p.pidFile, p.log, p.connection],
+    dirs: [p.upper, p.work, p.root],
+  };
+}

@@ -1,0 +1,46 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import { removeInRoot, inRoot, writeInRoot } from "./root-files";
+import { sh } from "./sh";
+
+/** "ssh-ed25519 AAAA...": the authorized_keys form without the comment, as @pulumi/command pins it. */
+export function publicKeyOf(pubFileText: string): string {
+  const [type, blob] = pubFileText.trim().split(/\s+/);
+  if (!type || !blob) throw new Error("malformed public key");
+  return `${type} ${blob}`;
+}
+
+export function fingerprint(publicKey: string): string {
+  const blob = Buffer.from(publicKey.split(" ")[1] ?? "", "base64");
+  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+
+export async function newClientKey(keyPath: string): Promise<string> {
+  fs.rmSync(keyPath, { force: true });
+  fs.rmSync(`${keyPath}.pub`, { force: true });
+  await sh`ssh-keygen -q -t ed25519 -N ${""} -C sparks-sandbox -f ${keyPath}`;
+  fs.chmodSync(keyPath, 0o600);
+  return publicKeyOf(fs.readFileSync(`${keyPath}.pub`, "utf8"));
+}
+
+export function authorizeClientKey(root: string, clientKey: string): void {
+  fs.mkdirSync(inRoot(root, "root/.ssh"), { recursive: true, mode: 0o700 });
+  fs.chmodSync(inRoot(root, "root/.ssh"), 0o700);
+  writeInRoot(root, "root/.ssh/authorized_keys", `${clientKey} sparks-sandbox\n`, 0o600);
+}
+
+/** The image's keys came from its build and are shared by every sandbox: replace them with one fresh ed25519 key. */
+export async function newHostKey(root: string): Promise<string> {
+  const sshDir = inRoot(root, "etc/ssh");
+  for (const name of fs.readdirSync(sshDir)) {
+    if (name.startsWith("ssh_host_")) removeInRoot(root, `etc/ssh/${name}`);
+  }
+  const keyPath = `${sshDir}/ssh_host_ed25519_key`;
+  await sh`ssh-keygen -q -t ed25519 -N ${""} -C ${""} -f ${keyPath}`;
+  fs.chmodSync(keyPath, 0o600);
+  return publicKeyOf(fs.readFileSync(`${keyPath}.pub`, "utf8"));
+}
+
+export function writeKnownHosts(file: string, address: string, port: number, hostKey: string): void {
+  fs.writeFileSync(file, `[${address}]:${port} ${hostKey}\n`, { mode: 0o600 });
+}

@@ -1,0 +1,73 @@
+import fs from "node:fs";
+import { readConnection, type SandboxConnection } from "./connection";
+import { nspawnPids, readPidFile } from "./container";
+import { formatBytes } from "./disk";
+import { statePaths } from "./paths";
+import { cachePath } from "./rootfs";
+import { sshRun } from "./ssh";
+import { fingerprint } from "./ssh-keys";
+
+export interface StatusOptions {
+  /** State directory; default $SPARKS_SANDBOX_DIR, else <project>/.sandbox. */
+  stateDir?: string;
+}
+
+export interface SandboxStatus {
+  /** nspawn is alive, connection.json is written and ssh answers. */
+  running: boolean;
+  /** stopped: nothing up; booting: nspawn alive without connection.json; unreachable: up but ssh fails; stale: state left by a dead sandbox. */
+  state: "running" | "stopped" | "booting" | "unreachable" | "stale";
+  stateDir: string;
+  pid: number | null;
+  connection: SandboxConnection | null;
+  connectionFile: string;
+  hostKeyFingerprint: string | null;
+  sshAnswers: boolean | null;
+  cache: { path: string; present: boolean };
+}
+
+export async function sandboxStatus(opts: StatusOptions = {}): Promise<SandboxStatus> {
+  const p = statePaths(opts.stateDir);
+  const connection = readConnection(p.connection) ?? null;
+  const alive = fs.existsSync("/proc/self") ? nspawnPids(p) : [];
+  const pid = connection && alive.includes(connection.nspawnPid) ? connection.nspawnPid : (alive[0] ?? null);
+  let sshAnswers: boolean | null = null;
+  let state: SandboxStatus["state"];
+  if (pid !== null && connection) {
+    const probe = await sshRun({ ...connection, privateKeyPath: connection.privateKeyPath, knownHosts: p.knownHosts }, "true", 10_000);
+    sshAnswers = probe.exitCode === 0;
+    state = sshAnswers ? "running" : "unreachable";
+  } else if (pid !== null) {
+    state = "booting";
+  } else {
+    state = connection || readPidFile(p) || fs.existsSync(p.root) ? "stale" : "stopped";
+  }
+  return {
+    running: state === "running",
+    state,
+    stateDir: p.dir,
+    pid,
+    connection,
+    connectionFile: p.connection,
+    hostKeyFingerprint: connection ? fingerprint(connection.hostKey) : null,
+    sshAnswers,
+    cache: { path: cachePath(), present: fs.existsSync(cachePath()) },
+  };
+}
+
+export function statusText(s: SandboxStatus): string {
+  const c = s.connection;
+  const vdb = c?.disks["/dev/vdb"];
+  const lines = [`sandbox: ${s.state}`];
+  if (s.pid !== null) lines.push(`  nspawn pid: ${s.pid}`);
+  if (c) {
+    lines.push(`  ssh:        ${c.user}@${c.address}:${c.port}${s.sshAnswers === false ? " (not answering)" : ""}`);
+    lines.push(`  host key:   ${s.hostKeyFingerprint} (ED25519)`);
+    if (vdb) lines.push(`  disk:       /dev/vdb = ${vdb.loopDevice}, ${formatBytes(vdb.sizeBytes)} at ${vdb.image}`);
+    lines.push(`  started:    ${c.startedAt}`);
+  }
+  lines.push(`  state dir:  ${s.stateDir}`);
+  lines.push(`  cache:      ${s.cache.path} (${s.cache.present ? "present" : "absent"})`);
+  if (s.state === "stale") lines.push("  (run `npm run sandbox -- down` or `up` to clean up)");
+  return lines.join("\n");
+}

@@ -1,0 +1,52 @@
+import fs from "node:fs";
+import { readConnection, type SandboxConnection } from "./connection";
+import { nspawnPids, stopContainer } from "./container";
+import { detachLoopsUnder, loopDevicesUnder } from "./disk";
+import { mountsUnder, unmountUnder } from "./mounts";
+import { perUpFiles, type StatePaths } from "./paths";
+import { sh } from "./sh";
+
+export interface Leftovers {
+  connection?: SandboxConnection;
+  nspawn: number[];
+  mounts: string[];
+  loops: string[];
+  files: string[];
+}
+
+export async function findLeftovers(p: StatePaths): Promise<Leftovers> {
+  const { files, dirs } = perUpFiles(p);
+  return {
+    connection: readConnection(p.connection),
+    nspawn: nspawnPids(p),
+    mounts: mountsUnder(p.dir).map((m) => m.mountPoint),
+    loops: await loopDevicesUnder(p.dir),
+    files: [...files, ...dirs].filter((f) => fs.existsSync(f)),
+  };
+}
+
+export function isEmpty(l: Leftovers): boolean {
+  return l.nspawn.length === 0 && l.mounts.length === 0 && l.loops.length === 0 && l.files.length === 0;
+}
+
+/**
+ * Everything one `up` created, in dependency order: the container holds the overlay and the loop
+ * device, the overlay must be gone before its upper dir is deleted.
+ */
+export async function teardown(p: StatePaths, report: (msg: string) => void): Promise<void> {
+  const stopped = await stopContainer(p, 30_000, report);
+  if (stopped.forced) report(`nspawn did not stop within 30s: killed`);
+  if (stopped.strays.length > 0) report(`killed ${stopped.strays.length} orphaned container process(es)`);
+
+  const unmounted = await unmountUnder(p.dir);
+  if (unmounted.length > 0) report(`unmounted ${unmounted.join(", ")}`);
+
+  const detached = await detachLoopsUnder(p.dir);
+  if (detached.length > 0) report(`detached ${detached.join(", ")}`);
+
+  const { files, dirs } = perUpFiles(p);
+  for (const file of files) fs.rmSync(file, { force: true });
+  for (const dir of dirs) {
+    if (fs.existsSync(dir)) await sh`rm -rf --one-file-system ${dir}`;
+  }
+}

@@ -1,0 +1,151 @@
+import fs from "node:fs";
+import { writeConnection, type SandboxConnection } from "./connection";
+import { startContainer } from "./container";
+import { attachBlankDisk, formatBytes, parseSize } from "./disk";
+import { configureGuest } from "./guest-config";
+import { withLock } from "./lock";
+import { say, SandboxError, seconds } from "./log";
+import { mountOverlay } from "./mounts";
+import { statePaths, type StatePaths } from "./paths";
+import { freePort, portIsFree } from "./port";
+import { requireRootOnLinux, requireTools } from "./preflight";
+import { ensureRootfs } from "./rootfs";
+import { exposedListeners, sshRun, waitForSsh, waitForSystem, type SshTarget } from "./ssh";
+import { authorizeClientKey, fingerprint, newClientKey, newHostKey, writeKnownHosts } from "./ssh-keys";
+import { findLeftovers, isEmpty, teardown } from "./teardown";
+
+export interface UpOptions {
+  /** State directory; default $SPARKS_SANDBOX_DIR, else <project>/.sandbox. */
+  stateDir?: string;
+  /** Size of the blank /dev/vdb image, truncate-style (default "16G"). */
+  diskSize?: string;
+  /** Rebuild the cached root even when present (default false). */
+  rebuild?: boolean;
+}
+
+export interface UpResult {
+  alreadyUp: boolean;
+  connection: SandboxConnection;
+  connectionFile: string;
+  hostKeyFingerprint: string;
+  seconds: number;
+}
+
+const ADDRESS = "127.0.0.1";
+const USER = "root";
+
+export function sshTarget(p: StatePaths, c: Pick<SandboxConnection, "address" | "port" | "user">): SshTarget {
+  return { address: c.address, port: c.port, user: c.user, privateKeyPath: p.key, knownHosts: p.knownHosts };
+}
+
+function logTail(p: StatePaths, lines = 20): string[] {
+  try {
+    return fs.readFileSync(p.log, "utf8").trimEnd().split("\n").slice(-lines);
+  } catch {
+    return [];
+  }
+}
+
+async function reuseIfUp(p: StatePaths, started: number): Promise<UpResult | undefined> {
+  const left = await findLeftovers(p);
+  const c = left.connection;
+  if (c && left.nspawn.includes(c.nspawnPid) && (await sshRun(sshTarget(p, c), "true", 15_000)).exitCode === 0) {
+    return { alreadyUp: true, connection: c, connectionFile: p.connection, hostKeyFingerprint: fingerprint(c.hostKey), seconds: (Date.now() - started) / 1000 };
+  }
+  if (!isEmpty(left)) {
+    const what = [
+      left.nspawn.length ? `nspawn ${left.nspawn.join(",")}` : "",
+      left.mounts.length ? `${left.mounts.length} mount(s)` : "",
+      left.loops.length ? left.loops.join(",") : "",
+    ].filter(Boolean);
+    say(`cleaning up a previous sandbox that is no longer healthy${what.length ? ` (${what.join(", ")})` : ""}`);
+    await teardown(p, say);
+  }
+  return undefined;
+}
+
+async function boot(p: StatePaths, opts: UpOptions, started: number): Promise<UpResult> {
+  const sizeBytes = parseSize(opts.diskSize ?? "16G");
+  const lower = await ensureRootfs({ rebuild: opts.rebuild });
+
+  fs.mkdirSync(p.dir, { recursive: true });
+  await mountOverlay(lower, p.upper, p.work, p.root);
+  const port = await freePort(ADDRESS);
+  configureGuest(p.root, { address: ADDRESS, port });
+  const clientKey = await newClientKey(p.key);
+  authorizeClientKey(p.root, clientKey);
+  const hostKey = await newHostKey(p.root);
+  writeKnownHosts(p.knownHosts, ADDRESS, port, hostKey);
+  const loopDevice = await attachBlankDisk(p.disk, sizeBytes);
+
+  // Another process may have taken the port since we picked it; sshd would then fail to bind.
+  if (!(await portIsFree(port, ADDRESS))) throw new Error(`port ${port} was taken before boot; run up again`);
+  const nspawnPid = startContainer(p, loopDevice);
+  say(`booting container (nspawn pid ${nspawnPid}, sshd on ${ADDRESS}:${port}, /dev/vdb = ${loopDevice})`);
+
+  const target = sshTarget(p, { address: ADDRESS, port, user: USER });
+  await waitForSsh(target, nspawnPid);
+  say(`ssh answers after ${seconds(started)}; waiting for systemd`);
+  await waitForSystem(target);
+  for (const line of await exposedListeners(target)) say(`warning: container listens beyond loopback: ${line.trim()}`);
+
+  const connection: SandboxConnection = {
+    address: ADDRESS,
+    port,
+    user: USER,
+    hostKey,
+    privateKeyPath: p.key,
+    disks: { "/dev/vdb": { loopDevice, image: p.disk, sizeBytes } },
+    nspawnPid,
+    startedAt: new Date().toISOString(),
+  };
+  writeConnection(p.connection, connection);
+  return { alreadyUp: false, connection, connectionFile: p.connection, hostKeyFingerprint: fingerprint(hostKey), seconds: (Date.now() - started) / 1000 };
+}
+
+export async function sandboxUp(opts: UpOptions = {}): Promise<UpResult> {
+  requireRootOnLinux();
+  await requireTools();
+  try {
+    parseSize(opts.diskSize ?? "16G");
+  } catch (e) {
+    throw new SandboxError((e as Error).message, 2);
+  }
+  const p = statePaths(opts.stateDir);
+  const started = Date.now();
+  fs.mkdirSync(p.dir, { recursive: true });
+  return withLock(p.lock, async () => {
+    const existing = await reuseIfUp(p, started);
+    if (existing) {
+      say(`already up at ${existing.connection.address}:${existing.connection.port} (nspawn pid ${existing.connection.nspawnPid})${opts.rebuild ? "; --rebuild ignored, run down first" : ""}`);
+      return existing;
+    }
+    try {
+      return await boot(p, opts, started);
+    } catch (e) {
+      const tail = logTail(p);
+      if (tail.length > 0) {
+        say("last lines of nspawn.log:");
+        for (const line of tail) say(`  ${line}`);
+      }
+      say(`up failed: ${(e as Error).message}; removing what was set up`);
+      await teardown(p, say).catch((te: Error) => say(`cleanup also failed: ${te.message}`));
+      throw e instanceof SandboxError ? e : new SandboxError((e as Error).message);
+    }
+  });
+}
+
+export function upSummary(r: UpResult): string {
+  const c = r.connection;
+  const vdb = c.disks["/dev/vdb"];
+  return [
+    `sandbox: ${r.alreadyUp ? "already up" : `up in ${r.seconds.toFixed(1)}s`}`,
+    `  ssh:        ssh -i ${c.privateKeyPath} -p ${c.port} ${c.user}@${c.address}`,
+    `  host key:   ${r.hostKeyFingerprint} (ED25519)`,
+    vdb ? `  disk:       /dev/vdb = ${vdb.loopDevice}, ${formatBytes(vdb.sizeBytes)} sparse at ${vdb.image}` : "",
+    `  nspawn pid: ${c.nspawnPid}`,
+    `  connection: ${r.connectionFile}`,
+  ]
+    .filter(Boolean)
+    .join("\n");
+}

@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import { BtrfsVolume } from "../components/btrfs-volume";
+import { Host } from "../components/host";
+import type { HostExpectation, VerifyManifest } from "../verify/manifest";
+import { loadStackConfig, type ResolvedHost } from "./config";
+
+/**
+ * The whole deploy: every host of the stack with what it carries. Returns the verify manifest,
+ * which the entry point exports as a stack output.
+ */
+export function deployStack(): VerifyManifest {
+  const hosts = loadStackConfig();
+  return {
+    version: 1,
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    hosts: hosts.map(deployHost),
+  };
+}
+
+function deployHost({ config, connection }: ResolvedHost): HostExpectation {
+  const host = new Host(config.name, {
+    address: connection.address,
+    port: connection.port,
+    user: connection.user,
+    hostKey: connection.hostKey,
+    privateKey: connection.privateKey,
+    packages: config.packages,
+  });
+  const volumes = (config.btrfs?.volumes ?? []).map(
+    (volume) => new BtrfsVolume(`${config.name}-${volume.name}`, { host, ...volume }, { parent: host }),
+  );
+  return {
+    name: config.name,
+    ssh: {
+      address: connection.address,
+      port: connection.port,
+      user: connection.user,
+      hostKey: connection.hostKey,
+      ...(connection.identityFile === undefined ? {} : { identityFile: connection.identityFile }),
+    },
+    packages: host.packages,
+    btrfsVolumes: volumes.map((volume) => volume.expected),
+  };
+}

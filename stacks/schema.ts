@@ -1,0 +1,97 @@
+import type { JSONSchemaType } from "ajv";
+import type { BtrfsVolumeConfig, HostConfig, StackConfig, SubvolumeConfig } from "./types";
+
+/**
+ * Patterns for values that end up in paths, unit names or commands. They are the first line of
+ * defence; the shell header quotes every value anyway.
+ */
+export const patterns = {
+  /** Host, volume and subvolume names: also systemd unit and resource name parts. */
+  name: "^[a-z][a-z0-9-]{0,31}$",
+  address: "^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$",
+  ed25519HostKey: "^ssh-ed25519 [A-Za-z0-9+/]{68}$",
+  debianPackage: "^[a-z0-9][a-z0-9+.-]{1,62}$",
+  device: "^/dev/[A-Za-z0-9][A-Za-z0-9/._:-]{0,200}$",
+  label: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+  absolutePath: "^(/[A-Za-z0-9_][A-Za-z0-9._-]{0,63})+$",
+  mountOption: "^[a-z0-9_]+(=[A-Za-z0-9_:.,-]+)?$",
+  unixName: "^[a-z_][a-z0-9_-]{0,31}$",
+  octalMode: "^[0-7]{3,4}$",
+  size: "^[1-9][0-9]{0,15}[KMGT]?$",
+} as const;
+
+const subvolumeSchema: JSONSchemaType<SubvolumeConfig> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name"],
+  properties: {
+    name: { type: "string", pattern: patterns.name },
+    owner: { type: "string", pattern: patterns.unixName, nullable: true },
+    group: { type: "string", pattern: patterns.unixName, nullable: true },
+    mode: { type: "string", pattern: patterns.octalMode, nullable: true },
+    limit: { type: "string", pattern: patterns.size, nullable: true },
+  },
+};
+
+const btrfsVolumeSchema: JSONSchemaType<BtrfsVolumeConfig> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "device", "label", "mountpoint"],
+  properties: {
+    name: { type: "string", pattern: patterns.name },
+    device: { type: "string", pattern: patterns.device },
+    label: { type: "string", pattern: patterns.label },
+    mountpoint: { type: "string", pattern: patterns.absolutePath },
+    mountOptions: {
+      type: "array",
+      items: { type: "string", pattern: patterns.mountOption },
+      nullable: true,
+    },
+    protect: { type: "boolean", nullable: true },
+    subvolumes: { type: "array", items: subvolumeSchema, nullable: true },
+  },
+};
+
+const hostSchema: JSONSchemaType<HostConfig> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "ssh"],
+  properties: {
+    name: { type: "string", pattern: patterns.name },
+    ssh: {
+      type: "object",
+      additionalProperties: false,
+      required: [],
+      properties: {
+        address: { type: "string", pattern: patterns.address, nullable: true },
+        port: { type: "integer", minimum: 1, maximum: 65535, nullable: true },
+        user: { type: "string", pattern: patterns.unixName, nullable: true },
+        hostKey: { type: "string", pattern: patterns.ed25519HostKey, nullable: true },
+        sandbox: { type: "boolean", nullable: true },
+      },
+    },
+    packages: {
+      type: "array",
+      items: { type: "string", pattern: patterns.debianPackage },
+      nullable: true,
+    },
+    btrfs: {
+      type: "object",
+      additionalProperties: false,
+      required: ["volumes"],
+      properties: { volumes: { type: "array", items: btrfsVolumeSchema } },
+      nullable: true,
+    },
+  },
+};
+
+/** The whole stack config: the non-secret keys of the `sparks:` namespace. */
+export const stackConfigSchema: JSONSchemaType<StackConfig> = {
+  $id: "https://sparks.invalid/schemas/stack-config.json",
+  type: "object",
+  additionalProperties: false,
+  required: ["hosts"],
+  properties: {
+    hosts: { type: "array", minItems: 1, items: hostSchema },
+  },
+};

@@ -1,0 +1,73 @@
+/**
+ * The stack config, as an operator writes it in `Pulumi.<stack>.yaml` under the `sparks:` namespace.
+ * `schema.ts` is typed against these interfaces (ajv's JSONSchemaType), so the two cannot drift.
+ */
+
+/** Top-level config keys of the `sparks` project. */
+export interface StackConfig {
+  /** Every host the stack deploys. */
+  hosts: HostConfig[];
+}
+
+export interface HostConfig {
+  /** Stable name of the host; used in resource names and the verify report. */
+  name: string;
+  /** How the deploy reaches the host over SSH. */
+  ssh: SshConfig;
+  /** Debian packages installed on top of the base set; default none. */
+  packages?: string[];
+  /** btrfs filesystems on the host's block devices; default none. */
+  btrfs?: BtrfsConfig;
+}
+
+/**
+ * Either a real host (address, port, user and a pinned host key) or `sandbox: true`: the local
+ * sandbox host started by `npm run sandbox -- up`, whose address, port, host key and private key
+ * are read from the sandbox's state.
+ */
+export interface SshConfig {
+  /** IP address or DNS name of the host; required unless `sandbox` is true. */
+  address?: string;
+  /** SSH port; default 22. */
+  port?: number;
+  /** Login user; default root. */
+  user?: string;
+  /** The host's ed25519 public key in authorized_keys form; required unless `sandbox` is true. */
+  hostKey?: string;
+  /** The host is the throwaway local sandbox host; default false. */
+  sandbox?: boolean;
+}
+
+export interface BtrfsConfig {
+  volumes: BtrfsVolumeConfig[];
+}
+
+export interface BtrfsVolumeConfig {
+  /** Stable name of the volume; names its resources and its mount unit. */
+  name: string;
+  /** Block device, e.g. /dev/nvme1n1 or /dev/disk/by-id/...; must be blank or already this volume. */
+  device: string;
+  /** Filesystem label; a btrfs with this label on the device is adopted, not reformatted. */
+  label: string;
+  /** Absolute mount point. */
+  mountpoint: string;
+  /** Mount options; default ["noatime"]. */
+  mountOptions?: string[];
+  /** Keep the filesystem and its subvolumes on destroy (retainOnDelete); default false. */
+  protect?: boolean;
+  /** Subvolumes directly under the mount point; default none. */
+  subvolumes?: SubvolumeConfig[];
+}
+
+export interface SubvolumeConfig {
+  /** Subvolume name; its path is `<mountpoint>/<name>`. */
+  name: string;
+  /** Owning user; default root. */
+  owner?: string;
+  /** Owning group; default root. */
+  group?: string;
+  /** Octal mode, e.g. "0750" or "1777"; default "0755". */
+  mode?: string;
+  /** qgroup limit on referenced bytes, e.g. "20G"; enables quotas on the volume; default none. */
+  limit?: string;
+}

@@ -1,0 +1,99 @@
+import Ajv, { type ErrorObject } from "ajv";
+import { stackConfigSchema } from "./schema";
+import type { StackConfig } from "./types";
+
+/** One broken rule, located by its config path, e.g. `hosts[1].btrfs.volumes[0].device`. */
+export interface ConfigError {
+  path: string;
+  message: string;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly errors: ConfigError[]) {
+    super(
+      `invalid stack config (${errors.length} error${errors.length === 1 ? "" : "s"}):\n` +
+        errors.map((e) => `  ${e.path}: ${e.message}`).join("\n"),
+    );
+    this.name = "ConfigValidationError";
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
+const validateSchema = ajv.compile(stackConfigSchema);
+
+/** Every error in a stack config: schema rules first, then (once the shape is right) cross-field rules. */
+export function stackConfigErrors(raw: unknown): ConfigError[] {
+  if (!validateSchema(raw)) return (validateSchema.errors ?? []).map(describeAjvError);
+  return crossFieldErrors(raw);
+}
+
+/** Returns the config typed when it is valid; throws every error at once when it is not. */
+export function validateStackConfig(raw: unknown): StackConfig {
+  const errors = stackConfigErrors(raw);
+  if (errors.length > 0) throw new ConfigValidationError(errors);
+  return raw as StackConfig;
+}
+
+function describeAjvError(error: ErrorObject): ConfigError {
+  const path = toConfigPath(error.instancePath);
+  const join = (key: string) => (path === "" ? key : `${path}.${key}`);
+  switch (error.keyword) {
+    case "additionalProperties":
+      return { path: join(error.params.additionalProperty), message: "unknown key" };
+    case "required":
+      return { path: join(error.params.missingProperty), message: "is required" };
+    case "pattern":
+      return { path, message: `must match ${error.params.pattern}` };
+    default:
+      return { path: path === "" ? "(root)" : path, message: error.message ?? error.keyword };
+  }
+}
+
+/** `/hosts/1/btrfs/volumes/0/device` -> `hosts[1].btrfs.volumes[0].device` */
+export function toConfigPath(instancePath: string): string {
+  return instancePath
+    .split("/")
+    .slice(1)
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === "" ? part : `${path}.${part}`), "");
+}
+
+function crossFieldErrors(config: StackConfig): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const duplicates = (values: string[], at: (index: number) => string, what: string) =>
+    values.forEach((value, index) => {
+      if (values.indexOf(value) !== index) errors.push({ path: at(index), message: `duplicate ${what} "${value}"` });
+    });
+
+  duplicates(config.hosts.map((h) => h.name), (i) => `hosts[${i}].name`, "host name");
+  config.hosts.forEach((host, h) => {
+    const ssh = host.ssh;
+    const at = `hosts[${h}].ssh`;
+    if (ssh.sandbox) {
+      for (const key of ["address", "port", "user", "hostKey"] as const) {
+        if (ssh[key] !== undefined) errors.push({ path: `${at}.${key}`, message: "must not be set when sandbox is true: the sandbox state provides it" });
+      }
+    } else {
+      if (ssh.address === undefined) errors.push({ path: `${at}.address`, message: "is required" });
+      if (ssh.hostKey === undefined) {
+        errors.push({ path: `${at}.hostKey`, message: "is required: pin the host's ed25519 key (only a host with sandbox: true may omit it)" });
+      }
+    }
+    const volumes = host.btrfs?.volumes ?? [];
+    const volumePath = (v: number) => `hosts[${h}].btrfs.volumes[${v}]`;
+    duplicates(volumes.map((v) => v.name), (v) => `${volumePath(v)}.name`, "volume name");
+    duplicates(volumes.map((v) => v.device), (v) => `${volumePath(v)}.device`, "device");
+    duplicates(volumes.map((v) => v.label), (v) => `${volumePath(v)}.label`, "label");
+    duplicates(volumes.map((v) => v.mountpoint), (v) => `${volumePath(v)}.mountpoint`, "mountpoint");
+    volumes.forEach((volume, v) => {
+      volumes.forEach((other, o) => {
+        if (o !== v && volume.mountpoint.startsWith(`${other.mountpoint}/`)) {
+          errors.push({ path: `${volumePath(v)}.mountpoint`, message: `is inside volume "${other.name}" (${other.mountpoint})` });
+        }
+      });
+      const subvolumes = volume.subvolumes ?? [];
+      duplicates(subvolumes.map((s) => s.name), (s) => `${volumePath(v)}.subvolumes[${s}].name`, "subvolume name");
+    });
+  });
+  return errors;
+}

@@ -1,0 +1,193 @@
+import type { BtrfsVolumeExpectation, SubvolumeExpectation } from "../manifest";
+import { command } from "../shell-quote";
+import type { CheckResult, Exec, ExecResult, PlannedCheck } from "../types";
+import {
+  hasMountOption,
+  type Mount,
+  parseFindmnt,
+  parseQgroupShow,
+  parseStat,
+  parseSubvolumeId,
+  type Qgroup,
+  sameMode,
+} from "./btrfs-output";
+import { commandError, fail, pass } from "./result";
+
+type Volume = BtrfsVolumeExpectation;
+type Subvolume = SubvolumeExpectation;
+
+export const btrfsCheckNames = {
+  mounted: (v: Volume) => `btrfs ${v.name}: mounted at ${v.mountpoint}`,
+  device: (v: Volume) => `btrfs ${v.name}: device ${v.device}`,
+  fstype: (v: Volume) => `btrfs ${v.name}: filesystem is btrfs`,
+  label: (v: Volume) => `btrfs ${v.name}: label ${v.label}`,
+  mountOption: (v: Volume, option: string) => `btrfs ${v.name}: mount option ${option}`,
+  quotas: (v: Volume) => `btrfs ${v.name}: quotas ${v.quotas ? "enabled" : "disabled"}`,
+  subvolume: (v: Volume, s: Subvolume) => `btrfs ${v.name}/${s.name}: subvolume at ${s.path}`,
+  owner: (v: Volume, s: Subvolume) => `btrfs ${v.name}/${s.name}: owner ${s.owner}`,
+  group: (v: Volume, s: Subvolume) => `btrfs ${v.name}/${s.name}: group ${s.group}`,
+  mode: (v: Volume, s: Subvolume) => `btrfs ${v.name}/${s.name}: mode ${s.mode}`,
+  limit: (v: Volume, s: Subvolume) =>
+    `btrfs ${v.name}/${s.name}: ${s.limitBytes === null ? "no qgroup limit" : `qgroup limit ${s.limitBytes} bytes`}`,
+};
+
+const NOT_MOUNTED = "volume not mounted";
+
+export interface BtrfsCheckOptions {
+  /** Run btrfs-progs through `sudo -n`: its tree-search ioctls need root. Default false. */
+  sudo?: boolean;
+}
+
+/** Every check `checkBtrfsVolume` reports for `volume`, in order, with what each expects. */
+export function plannedBtrfsVolumeChecks(volume: Volume): PlannedCheck[] {
+  const n = btrfsCheckNames;
+  return [
+    { name: n.mounted(volume), expected: `btrfs ${volume.device} mounted at ${volume.mountpoint}` },
+    { name: n.device(volume), expected: volume.device },
+    { name: n.fstype(volume), expected: "btrfs" },
+    { name: n.label(volume), expected: volume.label },
+    ...volume.mountOptions.map((o) => ({ name: n.mountOption(volume, o), expected: o })),
+    { name: n.quotas(volume), expected: volume.quotas ? "enabled" : "disabled" },
+    ...volume.subvolumes.flatMap((s) => [
+      { name: n.subvolume(volume, s), expected: "a btrfs subvolume" },
+      { name: n.owner(volume, s), expected: s.owner },
+      { name: n.group(volume, s), expected: s.group },
+      { name: n.mode(volume, s), expected: s.mode },
+      { name: n.limit(volume, s), expected: limitText(s.limitBytes) },
+    ]),
+  ];
+}
+
+/** Everything one `BtrfsVolumeExpectation` declares, in the order of `plannedBtrfsVolumeChecks`. */
+export async function checkBtrfsVolume(exec: Exec, volume: Volume, options: BtrfsCheckOptions = {}): Promise<CheckResult[]> {
+  const btrfs = (...args: string[]) => command(...(options.sudo ? ["sudo", "-n", "btrfs"] : ["btrfs"]), ...args);
+  const n = btrfsCheckNames;
+
+  const findmnt = await exec(command("findmnt", "-J", "-v", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS", "--mountpoint", volume.mountpoint));
+  let mount: Mount | undefined;
+  try {
+    mount = parseFindmnt(findmnt.stdout);
+  } catch {
+    return notMounted(volume, `unreadable findmnt output: ${findmnt.stdout.slice(0, 200)}`);
+  }
+  if (mount === undefined) {
+    return notMounted(volume, findmnt.code === 1 && findmnt.stderr.trim() === "" ? "not mounted" : commandError(findmnt));
+  }
+
+  const results: CheckResult[] = [pass(n.mounted(volume), `${mount.source} at ${mount.target}`)];
+  results.push(await checkDevice(exec, volume, mount));
+  results.push(mount.fstype === "btrfs" ? pass(n.fstype(volume), mount.fstype) : fail(n.fstype(volume), "btrfs", mount.fstype));
+
+  const label = await exec(btrfs("filesystem", "label", volume.mountpoint));
+  const liveLabel = label.stdout.trim();
+  results.push(
+    label.code !== 0
+      ? fail(n.label(volume), volume.label, commandError(label))
+      : liveLabel === volume.label
+        ? pass(n.label(volume), liveLabel)
+        : fail(n.label(volume), volume.label, liveLabel === "" ? "(no label)" : liveLabel),
+  );
+
+  for (const option of volume.mountOptions) {
+    const name = n.mountOption(volume, option);
+    results.push(hasMountOption(mount.options, option) ? pass(name) : fail(name, option, mount.options.join(",")));
+  }
+
+  const qgroupShow = await exec(btrfs("qgroup", "show", "-re", "--raw", volume.mountpoint));
+  const quota = quotaState(qgroupShow);
+  const quotasName = n.quotas(volume);
+  const expectedQuota = volume.quotas ? "enabled" : "disabled";
+  results.push(
+    quota.state === "unknown"
+      ? fail(quotasName, expectedQuota, quota.error)
+      : quota.state === expectedQuota
+        ? pass(quotasName, quota.state)
+        : fail(quotasName, expectedQuota, quota.state),
+  );
+
+  for (const subvolume of volume.subvolumes) {
+    results.push(...(await checkSubvolume(exec, btrfs, volume, subvolume, quota)));
+  }
+  return results;
+}
+
+type QuotaState =
+  | { state: "enabled"; qgroups: Map<string, Qgroup> }
+  | { state: "disabled" }
+  | { state: "unknown"; error: string };
+
+function quotaState(result: ExecResult): QuotaState {
+  if (result.code === 0) return { state: "enabled", qgroups: parseQgroupShow(result.stdout) };
+  if (/quotas not enabled/i.test(result.stderr)) return { state: "disabled" };
+  return { state: "unknown", error: commandError(result) };
+}
+
+async function checkDevice(exec: Exec, volume: Volume, mount: Mount): Promise<CheckResult> {
+  const name = btrfsCheckNames.device(volume);
+  // Compare canonical paths: the manifest may name a /dev/disk/by-* link, findmnt a /dev/mapper one.
+  const resolved = await exec(command("readlink", "-f", "--", volume.device, mount.source));
+  const [device, source] = resolved.stdout.split("\n");
+  if (resolved.code !== 0 || device === undefined || source === undefined || device === "") {
+    return fail(name, volume.device, `${mount.source} (cannot resolve ${volume.device}: ${commandError(resolved)})`);
+  }
+  return device === source ? pass(name, mount.source) : fail(name, `${volume.device} (${device})`, mount.source);
+}
+
+async function checkSubvolume(
+  exec: Exec,
+  btrfs: (...args: string[]) => string,
+  volume: Volume,
+  subvolume: Subvolume,
+  quota: QuotaState,
+): Promise<CheckResult[]> {
+  const n = btrfsCheckNames;
+  const results: CheckResult[] = [];
+
+  const show = await exec(btrfs("subvolume", "show", subvolume.path));
+  const id = show.code === 0 ? parseSubvolumeId(show.stdout) : undefined;
+  const subvolumeName = n.subvolume(volume, subvolume);
+  results.push(
+    id !== undefined
+      ? pass(subvolumeName, `subvolume id ${id}`)
+      : fail(subvolumeName, "a btrfs subvolume", show.code === 0 ? "no subvolume id in `btrfs subvolume show`" : commandError(show)),
+  );
+
+  const stat = await exec(command("stat", "-c", "%U %G %a", "--", subvolume.path));
+  const live = stat.code === 0 ? parseStat(stat.stdout) : undefined;
+  const ownership: Array<[string, string, (found: string) => boolean, keyof NonNullable<typeof live>]> = [
+    [n.owner(volume, subvolume), subvolume.owner, (found) => found === subvolume.owner, "owner"],
+    [n.group(volume, subvolume), subvolume.group, (found) => found === subvolume.group, "group"],
+    [n.mode(volume, subvolume), subvolume.mode, (found) => sameMode(found, subvolume.mode), "mode"],
+  ];
+  for (const [name, expected, matches, key] of ownership) {
+    if (live === undefined) results.push(fail(name, expected, stat.code === 0 ? `unreadable stat output: ${stat.stdout.trim()}` : commandError(stat)));
+    else results.push(matches(live[key]) ? pass(name, live[key]) : fail(name, expected, live[key]));
+  }
+
+  results.push(checkLimit(volume, subvolume, id, quota));
+  return results;
+}
+
+function checkLimit(volume: Volume, subvolume: Subvolume, id: number | undefined, quota: QuotaState): CheckResult {
+  const name = btrfsCheckNames.limit(volume, subvolume);
+  const expected = limitText(subvolume.limitBytes);
+  if (quota.state === "unknown") return fail(name, expected, quota.error);
+  if (quota.state === "disabled") {
+    return subvolume.limitBytes === null ? pass(name, "none (quotas disabled)") : fail(name, expected, "quotas not enabled");
+  }
+  if (id === undefined) return fail(name, expected, "no such subvolume");
+  const qgroup = quota.qgroups.get(`0/${id}`);
+  const found = qgroup?.maxReferenced ?? null;
+  if (found === subvolume.limitBytes) return pass(name, limitText(found));
+  return fail(name, expected, qgroup === undefined ? `no qgroup 0/${id}` : limitText(found));
+}
+
+function notMounted(volume: Volume, found: string): CheckResult[] {
+  const [mounted, ...rest] = plannedBtrfsVolumeChecks(volume);
+  return [
+    ...(mounted === undefined ? [] : [fail(mounted.name, mounted.expected, found)]),
+    ...rest.map((check) => fail(check.name, check.expected, NOT_MOUNTED)),
+  ];
+}
+
+const limitText = (bytes: number | null) => (bytes === null ? "none" : String(bytes));

@@ -1,0 +1,115 @@
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { writeJUnit } from "./junit";
+import { loadManifestFile, loadStackManifest, ManifestError, ManifestNotFoundError } from "./load-manifest";
+import type { VerifyManifest } from "./manifest";
+import { formatReport } from "./report";
+import { runVerify } from "./run";
+
+const USAGE = `usage: npm run verify -- (--manifest FILE | --stack NAME) [--junit FILE] [--identity KEYFILE] [--json]
+
+  --manifest FILE     verify manifest (JSON), e.g. from \`pulumi stack output --json verifyManifest\`
+  --stack NAME        read .sparks/NAME/verify-manifest.json, as written by \`npm run apply -- --stack NAME\`
+  --junit FILE        also write JUnit XML: one testsuite per host, one testcase per check
+  --identity KEYFILE  private key for every host (default: the manifest's ssh.identityFile, else ssh-agent)
+  --json              print the results as JSON instead of the report
+
+exit status: 0 all checks passed, 1 a check failed, 2 usage error or bad manifest`;
+
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+class UsageError extends Error {}
+
+/** The project root: where `.sparks/` lives. */
+const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+export async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseCliArgs(argv);
+  } catch (error) {
+    process.stderr.write(`verify: ${(error as Error).message}\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+
+  let manifest: VerifyManifest;
+  let manifestFile: string;
+  try {
+    if (args.manifest !== undefined) {
+      manifestFile = args.manifest;
+      manifest = loadManifestFile(manifestFile);
+    } else {
+      ({ file: manifestFile, manifest } = loadStackManifest(PROJECT_ROOT, args.stack as string));
+    }
+  } catch (error) {
+    if (error instanceof ManifestError || error instanceof ManifestNotFoundError) {
+      process.stderr.write(`verify: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+
+  const result = await runVerify(manifest, {
+    identityFile: args.identity,
+    manifestDir: path.dirname(manifestFile),
+  });
+  process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result));
+  if (args.junit !== undefined) writeJUnit(result, args.junit);
+  return result.summary.failed > 0 ? EXIT.failed : EXIT.ok;
+}
+
+interface CliArgs {
+  manifest?: string;
+  stack?: string;
+  junit?: string;
+  identity?: string;
+  json: boolean;
+  help: boolean;
+}
+
+export function parseCliArgs(argv: string[]): CliArgs {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      manifest: { type: "string" },
+      stack: { type: "string" },
+      junit: { type: "string" },
+      identity: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) return { json: false, help: true };
+  if ((values.manifest === undefined) === (values.stack === undefined)) {
+    throw new UsageError("pass exactly one of --manifest FILE and --stack NAME");
+  }
+  // npm runs scripts from the package root; paths on the command line are relative to where the user typed them.
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const resolve = (file: string | undefined) => (file === undefined ? undefined : path.resolve(cwd, file));
+  return {
+    manifest: resolve(values.manifest),
+    stack: values.stack,
+    junit: resolve(values.junit),
+    identity: resolve(values.identity),
+    json: values.json,
+    help: false,
+  };
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`verify: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = EXIT.usage;
+    },
+  );
+}

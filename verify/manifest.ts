@@ -1,0 +1,56 @@
+/**
+ * The verify manifest: what must be true on each host after a deploy. It is the contract between
+ * deploy and verify: the program exports it as the stack output `verifyManifest`, the sandbox apply
+ * writes the same document, and verify reads only this (never the stack config or a component).
+ */
+export interface VerifyManifest {
+  /** Format version of this document. */
+  version: 1;
+  /** Project and stack that produced it. */
+  project: string;
+  stack: string;
+  hosts: HostExpectation[];
+}
+
+export interface HostExpectation {
+  /** Host name from the stack config. */
+  name: string;
+  ssh: SshTarget;
+  /** Debian packages that must be installed. */
+  packages: string[];
+  btrfsVolumes: BtrfsVolumeExpectation[];
+}
+
+export interface SshTarget {
+  address: string;
+  port: number;
+  user: string;
+  /** Pinned ed25519 host key, authorized_keys form; verify refuses a host presenting another key. */
+  hostKey: string;
+  /** Private key file to log in with; set only for the throwaway sandbox host. */
+  identityFile?: string;
+}
+
+export interface BtrfsVolumeExpectation {
+  name: string;
+  device: string;
+  label: string;
+  mountpoint: string;
+  /** Options that must appear among the mounted filesystem's options. */
+  mountOptions: string[];
+  /** Whether btrfs quotas must be enabled (any subvolume declares a limit). */
+  quotas: boolean;
+  subvolumes: SubvolumeExpectation[];
+}
+
+export interface SubvolumeExpectation {
+  name: string;
+  /** Absolute path of the subvolume on the host. */
+  path: string;
+  owner: string;
+  group: string;
+  /** Octal permission bits as `stat -c %a` prints them, e.g. "755". */
+  mode: string;
+  /** qgroup limit on referenced bytes, or null for none. */
+  limitBytes: number | null;
+}

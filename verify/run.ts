@@ -1,0 +1,112 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { checkBtrfsVolume, plannedBtrfsVolumeChecks } from "./checks/btrfs-volume";
+import { checkHost, plannedHostChecks } from "./checks/host";
+import { fail, pass, skip } from "./checks/result";
+import type { HostExpectation, VerifyManifest } from "./manifest";
+import { HostKeyMismatchError, openSession, type SessionOptions, type SshAuth, SshConnectError } from "./ssh-session";
+import type { CheckResult, Exec, HostResult, PlannedCheck, Summary, VerifyResult } from "./types";
+
+export interface VerifyOptions extends SessionOptions {
+  /** Private key file for every host; wins over each host's `ssh.identityFile`. */
+  identityFile?: string;
+  /** Directory a relative `ssh.identityFile` is resolved against (the manifest's own). Default: cwd. */
+  manifestDir?: string;
+  /** ssh-agent socket, used when no key file is given. Default: `SSH_AUTH_SOCK`. */
+  agent?: string;
+}
+
+export const sshCheckNames = { hostKey: "ssh host key", connect: "ssh connect" };
+
+/** Checks every host of the manifest, concurrently, over one SSH connection per host. */
+export async function runVerify(manifest: VerifyManifest, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const hosts = await Promise.all(manifest.hosts.map((host) => verifyHost(host, options)));
+  return { project: manifest.project, stack: manifest.stack, hosts, summary: summarize(hosts) };
+}
+
+export async function verifyHost(host: HostExpectation, options: VerifyOptions): Promise<HostResult> {
+  const result = (checks: CheckResult[]): HostResult => ({ name: host.name, target: sshTargetText(host), checks });
+  const expectedConnect = `login as ${host.ssh.user}`;
+
+  let auth: SshAuth;
+  try {
+    auth = chooseAuth(host, options);
+  } catch (error) {
+    return result([
+      skip(sshCheckNames.hostKey, "no connection attempted"),
+      fail(sshCheckNames.connect, expectedConnect, (error as Error).message),
+      ...notRun(host, "no SSH connection"),
+    ]);
+  }
+
+  let session;
+  try {
+    session = await openSession(host.ssh, auth, options);
+  } catch (error) {
+    if (error instanceof HostKeyMismatchError) {
+      return result([
+        fail(sshCheckNames.hostKey, error.expected, error.found, "the host presented another key than the pinned one"),
+        skip(sshCheckNames.connect, "host key refused"),
+        ...notRun(host, "host key refused"),
+      ]);
+    }
+    const verified = error instanceof SshConnectError && error.hostKeyVerified;
+    return result([
+      verified ? pass(sshCheckNames.hostKey) : skip(sshCheckNames.hostKey, "no key exchange"),
+      fail(sshCheckNames.connect, expectedConnect, (error as Error).message),
+      ...notRun(host, "no SSH connection"),
+    ]);
+  }
+
+  try {
+    return result([pass(sshCheckNames.hostKey), pass(sshCheckNames.connect), ...(await runHostChecks(session.exec, host))]);
+  } finally {
+    session.close();
+  }
+}
+
+/** Every check of one host over an already open connection. Sequential: one channel at a time. */
+export async function runHostChecks(exec: Exec, host: HostExpectation): Promise<CheckResult[]> {
+  const sudo = host.ssh.user !== "root";
+  const results = await checkHost(exec, host);
+  for (const volume of host.btrfsVolumes) results.push(...(await checkBtrfsVolume(exec, volume, { sudo })));
+  return results;
+}
+
+export function plannedChecks(host: HostExpectation): PlannedCheck[] {
+  return [...plannedHostChecks(host), ...host.btrfsVolumes.flatMap(plannedBtrfsVolumeChecks)];
+}
+
+function notRun(host: HostExpectation, reason: string): CheckResult[] {
+  return plannedChecks(host).map((check) => skip(check.name, reason));
+}
+
+/** `--identity`, else the manifest's `ssh.identityFile`, else the SSH agent. */
+function chooseAuth(host: HostExpectation, options: VerifyOptions): SshAuth {
+  const keyFile =
+    options.identityFile ??
+    (host.ssh.identityFile === undefined ? undefined : path.resolve(options.manifestDir ?? process.cwd(), host.ssh.identityFile));
+  if (keyFile !== undefined) {
+    try {
+      return { privateKey: readFileSync(keyFile) };
+    } catch (error) {
+      throw new Error(`cannot read identity file ${keyFile}: ${(error as Error).message}`);
+    }
+  }
+  const agent = options.agent ?? process.env.SSH_AUTH_SOCK;
+  if (agent === undefined || agent === "") {
+    throw new Error("no credentials: pass --identity FILE, set ssh.identityFile in the manifest, or run an ssh-agent (SSH_AUTH_SOCK)");
+  }
+  return { agent };
+}
+
+export function sshTargetText(host: HostExpectation): string {
+  const address = host.ssh.address.includes(":") ? `[${host.ssh.address}]` : host.ssh.address;
+  return `${host.ssh.user}@${address}:${host.ssh.port}`;
+}
+
+export function summarize(hosts: HostResult[]): Summary {
+  const checks = hosts.flatMap((h) => h.checks);
+  const count = (status: CheckResult["status"]) => checks.filter((c) => c.status === status).length;
+  return { passed: count("pass"), failed: count("fail"), skipped: count("skip") };
+}
