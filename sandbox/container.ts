@@ -29,7 +29,8 @@ export function nspawnArgs(p: StatePaths, loopDevice: string): string[] {
     "--resolv-conf=off",
     "--timezone=off",
     `--bind=${loopDevice}:/dev/vdb`,
-    // Only takes effect when nspawn runs under a systemd scope; kept so the device stays allowed there too.
+    // nspawn ignores --property without registration (it says so in nspawn.log); /dev/loopN is usable
+    // because we run in the root devices cgroup. Kept for hosts where nspawn can register a scope.
     `--property=DeviceAllow=${loopDevice} rwm`,
     ...btrfsControl,
   ];
