@@ -36,12 +36,13 @@ export function nspawnArgs(p: StatePaths, loopDevice: string): string[] {
   ];
 }
 
+/** A zombie counts as gone: nspawn is reparented to PID 1 once we exit, and this PID 1 may be slow to reap. */
 export function pidAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^\d+ \(.*\) [ZX] /s.test(stat);
+  } catch {
+    return false;
   }
 }
 
@@ -82,15 +83,6 @@ export function containerPids(p: StatePaths): number[] {
     const root = parseMountinfo(readProc(pid, "mountinfo") ?? "").find((m) => m.mountPoint === "/");
     return root?.fsType === "overlay" && root.superOptions.split(",").includes(`upperdir=${p.upper}`);
   });
-}
-
-export function readPidFile(p: StatePaths): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(p.pidFile, "utf8").trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Detached in its own session so neither our exit nor a Ctrl-C at our terminal reaches the container. */
@@ -155,4 +147,18 @@ export async function stopContainer(p: StatePaths, timeoutMs = 30_000, onWait?: 
   const left = await waitGone(strays, 5_000);
   if (left.length > 0) throw new Error(`container processes survived SIGKILL: ${left.join(", ")}`);
   return { nspawn, forced: hung.length > 0, strays };
+}
+
+/**
+ * nspawn removes these itself on a clean exit; after a SIGKILL they stay: the root's inode lock
+ * and the propagation dir named after the machine (the image lock is among the per-up files).
+ */
+export function removeNspawnRuntimeFiles(p: StatePaths): void {
+  try {
+    const st = fs.statSync(p.root);
+    fs.rmSync(`/run/systemd/nspawn/locks/inode-${st.dev}:${st.ino}`, { force: true });
+  } catch {
+    // root already gone
+  }
+  fs.rmSync(`/run/systemd/nspawn/propagate/${machineName(p)}`, { recursive: true, force: true });
 }

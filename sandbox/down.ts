@@ -30,7 +30,7 @@ export async function sandboxDown(opts: DownOptions = {}): Promise<DownResult> {
       say("not running");
       return { wasRunning: false, seconds: 0 };
     }
-    const wasRunning = left.nspawn.length > 0;
+    const wasRunning = left.nspawn.length > 0 || left.orphans.length > 0;
     await teardown(p, say);
     say(`down in ${seconds(started)}${wasRunning ? "" : " (was not running; removed leftovers)"}`);
     return { wasRunning, seconds: (Date.now() - started) / 1000 };

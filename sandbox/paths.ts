@@ -16,6 +16,8 @@ export interface StatePaths {
   log: string;
   connection: string;
   lock: string;
+  /** nspawn's lock on the root directory, created next to it. */
+  imageLock: string;
 }
 
 export function projectRoot(): string {
@@ -49,13 +51,14 @@ export function statePaths(stateDir?: string): StatePaths {
     log: at("nspawn.log"),
     connection: at("connection.json"),
     lock: at(".lock"),
+    imageLock: at(".#root.lck"),
   };
 }
 
 /** Paths `down` deletes; the directories are per-up overlay layers. */
 export function perUpFiles(p: StatePaths): { files: string[]; dirs: string[] } {
   return {
-    files: [p.disk, p.key, p.keyPub, p.knownHosts, p.pidFile, p.log, p.connection],
+    files: [p.disk, p.key, p.keyPub, p.knownHosts, p.pidFile, p.log, p.connection, p.imageLock],
     dirs: [p.upper, p.work, p.root],
   };
 }

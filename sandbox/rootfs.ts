@@ -4,6 +4,7 @@ import path from "node:path";
 import readline from "node:readline";
 import type { Readable } from "node:stream";
 import { debianMirror } from "./apt-mirror";
+import { pidAlive } from "./container";
 import { say, seconds } from "./log";
 import { overlaysUsing, unmountUnder } from "./mounts";
 import { CACHE_ROOT } from "./paths";
@@ -30,15 +31,6 @@ export function cacheKey(): string {
 
 export function cachePath(): string {
   return path.join(CACHE_ROOT, `rootfs-${cacheKey()}`);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** debootstrap mounts /proc and /sys inside its target; an interrupted run can leave them behind. */
@@ -86,6 +78,7 @@ async function debootstrap(target: string, mirror: string): Promise<void> {
  */
 export async function ensureRootfs(opts: { rebuild?: boolean } = {}): Promise<string> {
   const cache = cachePath();
+  await removeAbandonedBuilds();
   if (fs.existsSync(cache) && !opts.rebuild) return cache;
   if (opts.rebuild) {
     const users = overlaysUsing(cache);
@@ -95,7 +88,6 @@ export async function ensureRootfs(opts: { rebuild?: boolean } = {}): Promise<st
   }
 
   fs.mkdirSync(CACHE_ROOT, { recursive: true });
-  await removeAbandonedBuilds();
   const mirror = debianMirror(SUITE);
   const tmp = path.join(CACHE_ROOT, `.rootfs-${cacheKey()}.tmp-${process.pid}`);
   const started = Date.now();

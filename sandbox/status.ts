@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import { readConnection, type SandboxConnection } from "./connection";
-import { nspawnPids, readPidFile } from "./container";
+import { containerPids, nspawnPids } from "./container";
 import { formatBytes } from "./disk";
 import { statePaths } from "./paths";
 import { cachePath } from "./rootfs";
 import { sshRun } from "./ssh";
 import { fingerprint } from "./ssh-keys";
+import { findLeftovers, isEmpty } from "./teardown";
 
 export interface StatusOptions {
   /** State directory; default $SPARKS_SANDBOX_DIR, else <project>/.sandbox. */
@@ -19,6 +20,8 @@ export interface SandboxStatus {
   state: "running" | "stopped" | "booting" | "unreachable" | "stale";
   stateDir: string;
   pid: number | null;
+  /** Container processes still running after their nspawn died. */
+  orphanedPids: number[];
   connection: SandboxConnection | null;
   connectionFile: string;
   hostKeyFingerprint: string | null;
@@ -29,7 +32,9 @@ export interface SandboxStatus {
 export async function sandboxStatus(opts: StatusOptions = {}): Promise<SandboxStatus> {
   const p = statePaths(opts.stateDir);
   const connection = readConnection(p.connection) ?? null;
-  const alive = fs.existsSync("/proc/self") ? nspawnPids(p) : [];
+  const alive = nspawnPids(p);
+  // A container whose nspawn was killed keeps running (and keeps its port); only a root caller can see it.
+  const orphanedPids = alive.length === 0 ? containerPids(p) : [];
   const pid = connection && alive.includes(connection.nspawnPid) ? connection.nspawnPid : (alive[0] ?? null);
   let sshAnswers: boolean | null = null;
   let state: SandboxStatus["state"];
@@ -40,13 +45,14 @@ export async function sandboxStatus(opts: StatusOptions = {}): Promise<SandboxSt
   } else if (pid !== null) {
     state = "booting";
   } else {
-    state = connection || readPidFile(p) || fs.existsSync(p.root) ? "stale" : "stopped";
+    state = orphanedPids.length > 0 || !isEmpty(await findLeftovers(p)) ? "stale" : "stopped";
   }
   return {
     running: state === "running",
     state,
     stateDir: p.dir,
     pid,
+    orphanedPids,
     connection,
     connectionFile: p.connection,
     hostKeyFingerprint: connection ? fingerprint(connection.hostKey) : null,
@@ -60,6 +66,7 @@ export function statusText(s: SandboxStatus): string {
   const vdb = c?.disks["/dev/vdb"];
   const lines = [`sandbox: ${s.state}`];
   if (s.pid !== null) lines.push(`  nspawn pid: ${s.pid}`);
+  if (s.orphanedPids.length > 0) lines.push(`  orphaned:   ${s.orphanedPids.length} container process(es) running without nspawn`);
   if (c) {
     lines.push(`  ssh:        ${c.user}@${c.address}:${c.port}${s.sshAnswers === false ? " (not answering)" : ""}`);
     lines.push(`  host key:   ${s.hostKeyFingerprint} (ED25519)`);

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { readConnection, type SandboxConnection } from "./connection";
-import { nspawnPids, stopContainer } from "./container";
+import { containerPids, nspawnPids, removeNspawnRuntimeFiles, stopContainer } from "./container";
 import { detachLoopsUnder, loopDevicesUnder } from "./disk";
 import { mountsUnder, unmountUnder } from "./mounts";
 import { perUpFiles, type StatePaths } from "./paths";
@@ -9,6 +9,8 @@ import { sh } from "./sh";
 export interface Leftovers {
   connection?: SandboxConnection;
   nspawn: number[];
+  /** Container processes whose nspawn died. */
+  orphans: number[];
   mounts: string[];
   loops: string[];
   files: string[];
@@ -19,6 +21,7 @@ export async function findLeftovers(p: StatePaths): Promise<Leftovers> {
   return {
     connection: readConnection(p.connection),
     nspawn: nspawnPids(p),
+    orphans: containerPids(p),
     mounts: mountsUnder(p.dir).map((m) => m.mountPoint),
     loops: await loopDevicesUnder(p.dir),
     files: [...files, ...dirs].filter((f) => fs.existsSync(f)),
@@ -26,7 +29,7 @@ export async function findLeftovers(p: StatePaths): Promise<Leftovers> {
 }
 
 export function isEmpty(l: Leftovers): boolean {
-  return l.nspawn.length === 0 && l.mounts.length === 0 && l.loops.length === 0 && l.files.length === 0;
+  return l.nspawn.length === 0 && l.orphans.length === 0 && l.mounts.length === 0 && l.loops.length === 0 && l.files.length === 0;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function teardown(p: StatePaths, report: (msg: string) => void): Pr
   const stopped = await stopContainer(p, 30_000, report);
   if (stopped.forced) report(`nspawn did not stop within 30s: killed`);
   if (stopped.strays.length > 0) report(`killed ${stopped.strays.length} orphaned container process(es)`);
+  removeNspawnRuntimeFiles(p);
 
   const unmounted = await unmountUnder(p.dir);
   if (unmounted.length > 0) report(`unmounted ${unmounted.join(", ")}`);

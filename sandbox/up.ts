@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import { writeConnection, type SandboxConnection } from "./connection";
 import { startContainer } from "./container";
 import { attachBlankDisk, formatBytes, parseSize } from "./disk";
@@ -55,6 +56,7 @@ async function reuseIfUp(p: StatePaths, started: number): Promise<UpResult | und
   if (!isEmpty(left)) {
     const what = [
       left.nspawn.length ? `nspawn ${left.nspawn.join(",")}` : "",
+      left.orphans.length ? `${left.orphans.length} orphaned process(es)` : "",
       left.mounts.length ? `${left.mounts.length} mount(s)` : "",
       left.loops.length ? left.loops.join(",") : "",
     ].filter(Boolean);
@@ -140,7 +142,7 @@ export function upSummary(r: UpResult): string {
   const vdb = c.disks["/dev/vdb"];
   return [
     `sandbox: ${r.alreadyUp ? "already up" : `up in ${r.seconds.toFixed(1)}s`}`,
-    `  ssh:        ssh -i ${c.privateKeyPath} -p ${c.port} ${c.user}@${c.address}`,
+    `  ssh:        ssh -o UserKnownHostsFile=${path.join(path.dirname(c.privateKeyPath), "known_hosts")} -i ${c.privateKeyPath} -p ${c.port} ${c.user}@${c.address}`,
     `  host key:   ${r.hostKeyFingerprint} (ED25519)`,
     vdb ? `  disk:       /dev/vdb = ${vdb.loopDevice}, ${formatBytes(vdb.sizeBytes)} sparse at ${vdb.image}` : "",
     `  nspawn pid: ${c.nspawnPid}`,

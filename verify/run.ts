@@ -65,12 +65,11 @@ export async function verifyHost(host: HostExpectation, options: VerifyOptions):
   }
 }
 
-/** Every check of one host over an already open connection. Sequential: one channel at a time. */
+/** Every check of one host over an already open connection, in `plannedChecks` order. */
 export async function runHostChecks(exec: Exec, host: HostExpectation): Promise<CheckResult[]> {
   const sudo = host.ssh.user !== "root";
-  const results = await checkHost(exec, host);
-  for (const volume of host.btrfsVolumes) results.push(...(await checkBtrfsVolume(exec, volume, { sudo })));
-  return results;
+  const groups = await Promise.all([checkHost(exec, host), ...host.btrfsVolumes.map((v) => checkBtrfsVolume(exec, v, { sudo }))]);
+  return groups.flat();
 }
 
 export function plannedChecks(host: HostExpectation): PlannedCheck[] {

@@ -11,6 +11,8 @@ export interface SessionOptions {
   readyTimeoutMs?: number;
   /** Time allowed for one remote command. Default 60000 ms. */
   commandTimeoutMs?: number;
+  /** Commands in flight at once; sshd refuses channels beyond its MaxSessions (default 10). Default 8. */
+  maxChannels?: number;
 }
 
 export interface SshSession {
@@ -71,8 +73,9 @@ export function openSession(target: SshTarget, auth: SshAuth, options: SessionOp
       client.off("error", onError);
       // Later transport errors surface through the pending commands (their channels close).
       client.on("error", () => undefined);
+      const slot = limiter(options.maxChannels ?? 8);
       resolve({
-        exec: (cmd) => execOnClient(client, cmd, options.commandTimeoutMs ?? 60_000),
+        exec: (cmd) => slot(() => execOnClient(client, cmd, options.commandTimeoutMs ?? 60_000)),
         close: () => client.end(),
       });
     });
@@ -122,4 +125,20 @@ function execOnClient(client: Client, cmd: string, timeoutMs: number): Promise<E
       );
     });
   });
+}
+
+/** Runs at most `max` tasks at once, the rest in call order. */
+function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
 }

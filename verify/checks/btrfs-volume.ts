@@ -74,11 +74,14 @@ export async function checkBtrfsVolume(exec: Exec, volume: Volume, options: Btrf
     return notMounted(volume, findmnt.code === 1 && findmnt.stderr.trim() === "" ? "not mounted" : commandError(findmnt));
   }
 
-  const results: CheckResult[] = [pass(n.mounted(volume), `${mount.source} at ${mount.target}`)];
-  results.push(await checkDevice(exec, volume, mount));
+  const [device, label, qgroupShow] = await Promise.all([
+    checkDevice(exec, volume, mount),
+    exec(btrfs("filesystem", "label", volume.mountpoint)),
+    exec(btrfs("qgroup", "show", "-re", "--raw", volume.mountpoint)),
+  ]);
+  const results: CheckResult[] = [pass(n.mounted(volume), `${mount.source} at ${mount.target}`), device];
   results.push(mount.fstype === "btrfs" ? pass(n.fstype(volume), mount.fstype) : fail(n.fstype(volume), "btrfs", mount.fstype));
 
-  const label = await exec(btrfs("filesystem", "label", volume.mountpoint));
   const liveLabel = label.stdout.trim();
   results.push(
     label.code !== 0
@@ -93,7 +96,7 @@ export async function checkBtrfsVolume(exec: Exec, volume: Volume, options: Btrf
     results.push(hasMountOption(mount.options, option) ? pass(name) : fail(name, option, mount.options.join(",")));
   }
 
-  const qgroupShow = await exec(btrfs("qgroup", "show", "-re", "--raw", volume.mountpoint));
+  // `btrfs qgroup show` fails with "quotas not enabled" exactly when quotas are off.
   const quota = quotaState(qgroupShow);
   const quotasName = n.quotas(volume);
   const expectedQuota = volume.quotas ? "enabled" : "disabled";
@@ -105,10 +108,8 @@ export async function checkBtrfsVolume(exec: Exec, volume: Volume, options: Btrf
         : fail(quotasName, expectedQuota, quota.state),
   );
 
-  for (const subvolume of volume.subvolumes) {
-    results.push(...(await checkSubvolume(exec, btrfs, volume, subvolume, quota)));
-  }
-  return results;
+  const subvolumes = await Promise.all(volume.subvolumes.map((s) => checkSubvolume(exec, btrfs, volume, s, quota)));
+  return [...results, ...subvolumes.flat()];
 }
 
 type QuotaState =
@@ -143,7 +144,10 @@ async function checkSubvolume(
   const n = btrfsCheckNames;
   const results: CheckResult[] = [];
 
-  const show = await exec(btrfs("subvolume", "show", subvolume.path));
+  const [show, stat] = await Promise.all([
+    exec(btrfs("subvolume", "show", subvolume.path)),
+    exec(command("stat", "-c", "%U %G %a", "--", subvolume.path)),
+  ]);
   const id = show.code === 0 ? parseSubvolumeId(show.stdout) : undefined;
   const subvolumeName = n.subvolume(volume, subvolume);
   results.push(
@@ -152,7 +156,6 @@ async function checkSubvolume(
       : fail(subvolumeName, "a btrfs subvolume", show.code === 0 ? "no subvolume id in `btrfs subvolume show`" : commandError(show)),
   );
 
-  const stat = await exec(command("stat", "-c", "%U %G %a", "--", subvolume.path));
   const live = stat.code === 0 ? parseStat(stat.stdout) : undefined;
   const ownership: Array<[string, string, (found: string) => boolean, keyof NonNullable<typeof live>]> = [
     [n.owner(volume, subvolume), subvolume.owner, (found) => found === subvolume.owner, "owner"],

@@ -20,7 +20,8 @@ export function plannedHostChecks(host: HostExpectation): PlannedCheck[] {
 
 /** Host-wide state: systemd reached `running`, and every expected Debian package is installed. */
 export async function checkHost(exec: Exec, host: HostExpectation): Promise<CheckResult[]> {
-  return [await checkSystemRunning(exec), ...(await checkPackages(exec, host.packages))];
+  const [system, packages] = await Promise.all([checkSystemRunning(exec), checkPackages(exec, host.packages)]);
+  return [system, ...packages];
 }
 
 async function checkSystemRunning(exec: Exec): Promise<CheckResult> {

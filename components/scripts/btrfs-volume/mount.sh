@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Mounts the volume at MOUNTPOINT through a systemd mount unit, enabled so it is mounted at boot.
+# sparks-include: lib/write-file.sh
 unit=$(systemd-escape --path --suffix=mount "$MOUNTPOINT")
 option_list=$(IFS=,; echo "${OPTIONS[*]}")
 write_file "/etc/systemd/system/$unit" 0644 <<UNIT

@@ -1,0 +1,118 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { stackConfigErrors, toConfigPath, validateStackConfig } from "../../stacks/validate";
+
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGalMW02EhxsccJwMhKX2F6Avhwvj4VM0HeEsoKqxwY0";
+
+function validHost(): any {
+  return {
+    name: "dev-1",
+    ssh: { address: "203.0.113.10", hostKey: HOST_KEY },
+    btrfs: {
+      volumes: [
+        {
+          name: "data",
+          device: "/dev/vdb",
+          label: "sparks-data",
+          mountpoint: "/srv/sparks",
+          subvolumes: [{ name: "pg", mode: "0750", limit: "2G" }],
+        },
+      ],
+    },
+  };
+}
+
+function withHost(edit: (host: any) => void): unknown {
+  const host = validHost();
+  edit(host);
+  return { hosts: [host] };
+}
+
+const stackFile = (stack: string) =>
+  (parse(readFileSync(path.join(__dirname, "../..", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> }).config;
+
+describe("stack config validation", () => {
+  it.each(["dev", "prod", "sandbox"])("accepts the committed %s stack", (stack) => {
+    expect(stackConfigErrors({ hosts: stackFile(stack)["sparks:hosts"] })).toEqual([]);
+  });
+
+  it.each([
+    ["an unknown top-level key", { hosts: [validHost()], hostz: [] }, "hostz", "unknown key"],
+    ["no hosts at all", {}, "hosts", "is required"],
+    ["an empty host list", { hosts: [] }, "hosts", "must NOT have fewer than 1 items"],
+    ["an unknown host key", withHost((h) => (h.extra = 1)), "hosts[0].extra", "unknown key"],
+    ["a host name with a space", withHost((h) => (h.name = "dev 1")), "hosts[0].name", "must match"],
+    ["a host name with command substitution", withHost((h) => (h.name = "$(reboot)")), "hosts[0].name", "must match"],
+    ["an address with a semicolon", withHost((h) => (h.ssh.address = "203.0.113.1;reboot")), "hosts[0].ssh.address", "must match"],
+    ["a port out of range", withHost((h) => (h.ssh.port = 70000)), "hosts[0].ssh.port", "must be <= 65535"],
+    ["a port that is a string", withHost((h) => (h.ssh.port = "22")), "hosts[0].ssh.port", "must be integer"],
+    ["an RSA host key", withHost((h) => (h.ssh.hostKey = "ssh-rsa AAAAB3NzaC1yc2E")), "hosts[0].ssh.hostKey", "must match"],
+    ["no pinned host key", withHost((h) => delete h.ssh.hostKey), "hosts[0].ssh.hostKey", "is required"],
+    ["no address", withHost((h) => delete h.ssh.address), "hosts[0].ssh.address", "is required"],
+    ["a sandbox host with an address", withHost((h) => (h.ssh = { sandbox: true, address: "127.0.0.1" })), "hosts[0].ssh.address", "must not be set"],
+    ["a package name with a space", withHost((h) => (h.packages = ["htop vim"])), "hosts[0].packages[0]", "must match"],
+    ["a device outside /dev", withHost((h) => (h.btrfs.volumes[0].device = "/etc/passwd")), "hosts[0].btrfs.volumes[0].device", "must match"],
+    ["a device with backticks", withHost((h) => (h.btrfs.volumes[0].device = "/dev/`reboot`")), "hosts[0].btrfs.volumes[0].device", "must match"],
+    ["a relative mountpoint", withHost((h) => (h.btrfs.volumes[0].mountpoint = "srv/sparks")), "hosts[0].btrfs.volumes[0].mountpoint", "must match"],
+    ["a mountpoint with ..", withHost((h) => (h.btrfs.volumes[0].mountpoint = "/srv/../etc")), "hosts[0].btrfs.volumes[0].mountpoint", "must match"],
+    ["a missing device", withHost((h) => delete h.btrfs.volumes[0].device), "hosts[0].btrfs.volumes[0].device", "is required"],
+    ["a label with a quote", withHost((h) => (h.btrfs.volumes[0].label = "a'b")), "hosts[0].btrfs.volumes[0].label", "must match"],
+    ["a mount option with a space", withHost((h) => (h.btrfs.volumes[0].mountOptions = ["noatime ro"])), "hosts[0].btrfs.volumes[0].mountOptions[0]", "must match"],
+    ["protect as a string", withHost((h) => (h.btrfs.volumes[0].protect = "yes")), "hosts[0].btrfs.volumes[0].protect", "must be boolean"],
+    ["a subvolume name with a slash", withHost((h) => (h.btrfs.volumes[0].subvolumes[0].name = "pg/main")), "hosts[0].btrfs.volumes[0].subvolumes[0].name", "must match"],
+    ["a mode that is not octal", withHost((h) => (h.btrfs.volumes[0].subvolumes[0].mode = "0789")), "hosts[0].btrfs.volumes[0].subvolumes[0].mode", "must match"],
+    ["a limit with a bad unit", withHost((h) => (h.btrfs.volumes[0].subvolumes[0].limit = "2GB")), "hosts[0].btrfs.volumes[0].subvolumes[0].limit", "must match"],
+    ["an owner with a semicolon", withHost((h) => (h.btrfs.volumes[0].subvolumes[0].owner = "root;id")), "hosts[0].btrfs.volumes[0].subvolumes[0].owner", "must match"],
+    ["an unknown subvolume key", withHost((h) => (h.btrfs.volumes[0].subvolumes[0].size = "1G")), "hosts[0].btrfs.volumes[0].subvolumes[0].size", "unknown key"],
+    ["two hosts with one name", { hosts: [validHost(), validHost()] }, "hosts[1].name", 'duplicate host name "dev-1"'],
+    [
+      "two volumes on one device",
+      withHost((h) => h.btrfs.volumes.push({ ...h.btrfs.volumes[0], name: "more", label: "more", mountpoint: "/srv/more" })),
+      "hosts[0].btrfs.volumes[1].device",
+      'duplicate device "/dev/vdb"',
+    ],
+    [
+      "a volume mounted inside another",
+      withHost((h) => h.btrfs.volumes.push({ name: "more", device: "/dev/vdc", label: "more", mountpoint: "/srv/sparks/more" })),
+      "hosts[0].btrfs.volumes[1].mountpoint",
+      'is inside volume "data"',
+    ],
+    [
+      "two subvolumes with one name",
+      withHost((h) => h.btrfs.volumes[0].subvolumes.push({ name: "pg" })),
+      "hosts[0].btrfs.volumes[0].subvolumes[1].name",
+      'duplicate subvolume name "pg"',
+    ],
+  ])("rejects %s", (_case, config, path, message) => {
+    const errors = stackConfigErrors(config);
+    expect(errors).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  it("reports every error of a config at once, each with its path", () => {
+    const config = withHost((h) => {
+      h.name = "Bad";
+      delete h.ssh.hostKey;
+      h.btrfs.volumes[0].device = "vdb";
+      h.btrfs.volumes[0].subvolumes[0].mode = "rwx";
+    });
+    expect(stackConfigErrors(config).map((e) => e.path).sort()).toEqual([
+      "hosts[0].btrfs.volumes[0].device",
+      "hosts[0].btrfs.volumes[0].subvolumes[0].mode",
+      "hosts[0].name",
+      "hosts[0].ssh.hostKey",
+    ]);
+    expect(() => validateStackConfig(config)).toThrow(/invalid stack config \(4 errors\)/);
+  });
+
+  it("returns a valid config unchanged", () => {
+    const config = { hosts: [validHost()] };
+    expect(validateStackConfig(config)).toEqual({ hosts: [validHost()] });
+  });
+
+  it("turns JSON pointers into config paths", () => {
+    expect(toConfigPath("/hosts/1/btrfs/volumes/0/device")).toBe("hosts[1].btrfs.volumes[0].device");
+    expect(toConfigPath("")).toBe("");
+  });
+});
