@@ -42,8 +42,6 @@ export class Host extends pulumi.ComponentResource {
       user: args.user ?? "root",
       privateKey: pulumi.secret(args.privateKey),
       hostKey: args.hostKey,
-      // The agent's keys would be offered on top of ours; the deploy logs in with its own key only.
-      agentSocketPath: "",
       dialErrorLimit: 30,
       perDialTimeout: 10,
     };

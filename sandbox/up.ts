@@ -66,10 +66,7 @@ async function reuseIfUp(p: StatePaths, started: number): Promise<UpResult | und
   return undefined;
 }
 
-async function boot(p: StatePaths, opts: UpOptions, started: number): Promise<UpResult> {
-  const sizeBytes = parseSize(opts.diskSize ?? "16G");
-  const lower = await ensureRootfs({ rebuild: opts.rebuild });
-
+async function boot(p: StatePaths, lower: string, sizeBytes: number, started: number): Promise<UpResult> {
   fs.mkdirSync(p.dir, { recursive: true });
   await mountOverlay(lower, p.upper, p.work, p.root);
   const port = await freePort(ADDRESS);
@@ -108,8 +105,9 @@ async function boot(p: StatePaths, opts: UpOptions, started: number): Promise<Up
 export async function sandboxUp(opts: UpOptions = {}): Promise<UpResult> {
   requireRootOnLinux();
   await requireTools();
+  let sizeBytes: number;
   try {
-    parseSize(opts.diskSize ?? "16G");
+    sizeBytes = parseSize(opts.diskSize ?? "16G");
   } catch (e) {
     throw new SandboxError((e as Error).message, 2);
   }
@@ -122,8 +120,9 @@ export async function sandboxUp(opts: UpOptions = {}): Promise<UpResult> {
       say(`already up at ${existing.connection.address}:${existing.connection.port} (nspawn pid ${existing.connection.nspawnPid})${opts.rebuild ? "; --rebuild ignored, run down first" : ""}`);
       return existing;
     }
+    const lower = await ensureRootfs({ rebuild: opts.rebuild });
     try {
-      return await boot(p, opts, started);
+      return await boot(p, lower, sizeBytes, started);
     } catch (e) {
       const tail = logTail(p);
       if (tail.length > 0) {

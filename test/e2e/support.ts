@@ -1,0 +1,50 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { SshSession, type ExecResult } from "../../lib/ssh";
+
+export const ROOT = path.resolve(__dirname, "../..");
+/** The e2e tests' own sandbox, apart from one a developer may have up in `.sandbox`. */
+export const E2E_SANDBOX_DIR = path.join(ROOT, ".sandbox-e2e");
+
+/**
+ * Why the e2e tests cannot run here, or undefined when they can. Under CI they must run, so CI
+ * turns this reason into a failure instead of a skip.
+ */
+export function e2eBlocker(): string | undefined {
+  if (process.platform !== "linux") return `the sandbox host needs Linux (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return "the sandbox host needs root (loop devices, mounts, systemd-nspawn)";
+  return undefined;
+}
+
+export interface CliRun {
+  code: number | null;
+  output: string;
+  seconds: number;
+}
+
+/** Runs one of the project's CLIs as an operator would, against the e2e sandbox. */
+export function runCli(script: string, args: string[]): Promise<CliRun> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = execFile(
+      path.join(ROOT, "node_modules/.bin/tsx"),
+      [script, ...args],
+      { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SPARKS_SANDBOX_DIR: E2E_SANDBOX_DIR } },
+      (_error, stdout, stderr) => resolve({ code: child.exitCode, output: stdout + stderr, seconds: (Date.now() - started) / 1000 }),
+    );
+  });
+}
+
+/** A root shell on the sandbox host, for breaking it and for reading its state. */
+export async function sandboxShell(): Promise<{ run: (command: string) => Promise<ExecResult>; close: () => void }> {
+  const connection = JSON.parse(readFileSync(path.join(E2E_SANDBOX_DIR, "connection.json"), "utf8"));
+  const session = await SshSession.open({
+    host: connection.address,
+    port: connection.port,
+    user: connection.user,
+    hostKey: connection.hostKey,
+    privateKey: readFileSync(connection.privateKeyPath, "utf8"),
+  });
+  return { run: (command) => session.exec(command), close: () => session.close() };
+}

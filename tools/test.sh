@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine, as root: installs what it needs, then runs
+# the type check, the unit tests, shellcheck and the e2e tests on a sandbox host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+# shellcheck source=tools/env.sh
+. tools/env.sh
+npm test
