@@ -39,7 +39,7 @@ export async function sandboxStatus(opts: StatusOptions = {}): Promise<SandboxSt
   let sshAnswers: boolean | null = null;
   let state: SandboxStatus["state"];
   if (pid !== null && connection) {
-    const probe = await sshRun({ ...connection, privateKeyPath: connection.privateKeyPath, knownHosts: p.knownHosts }, "true", 10_000);
+    const probe = await sshRun({ ...connection, knownHosts: p.knownHosts }, "true", 10_000);
     sshAnswers = probe.exitCode === 0;
     state = sshAnswers ? "running" : "unreachable";
   } else if (pid !== null) {

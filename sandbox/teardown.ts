@@ -18,10 +18,11 @@ export interface Leftovers {
 
 export async function findLeftovers(p: StatePaths): Promise<Leftovers> {
   const { files, dirs } = perUpFiles(p);
+  const nspawn = nspawnPids(p);
   return {
     connection: readConnection(p.connection),
-    nspawn: nspawnPids(p),
-    orphans: containerPids(p),
+    nspawn,
+    orphans: nspawn.length === 0 ? containerPids(p) : [],
     mounts: mountsUnder(p.dir).map((m) => m.mountPoint),
     loops: await loopDevicesUnder(p.dir),
     files: [...files, ...dirs].filter((f) => fs.existsSync(f)),

@@ -1,4 +1,4 @@
-import { Client, type ConnectConfig } from "ssh2";
+import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import { compareHostKey, hostKeyBlob } from "./host-key";
 import type { SshTarget } from "./manifest";
 import type { Exec, ExecResult } from "./types";
@@ -68,9 +68,12 @@ export function openSession(target: SshTarget, auth: SshAuth, options: SessionOp
       if (verdict !== undefined && !verdict.match) reject(new HostKeyMismatchError(verdict.expected, verdict.found));
       else reject(new SshConnectError(error.message, verdict?.match === true));
     };
+    const onClose = () => onError(new Error("connection closed before login"));
     client.once("error", onError);
+    client.once("close", onClose);
     client.once("ready", () => {
       client.off("error", onError);
+      client.off("close", onClose);
       // Later transport errors surface through the pending commands (their channels close).
       client.on("error", () => undefined);
       const slot = limiter(options.maxChannels ?? 8);
@@ -109,8 +112,7 @@ function execOnClient(client: Client, cmd: string, timeoutMs: number): Promise<E
     };
     const timer = setTimeout(() => finish(`command timed out after ${timeoutMs} ms`), timeoutMs);
 
-    // LC_ALL=C: the parsers read tool output in the C locale whatever the host's default is.
-    client.exec(`LC_ALL=C; export LC_ALL; ${cmd}`, (error, channel) => {
+    const onChannel = (error: Error | undefined, channel: ClientChannel) => {
       if (error) return finish(error.message);
       closeChannel = () => channel.close();
       channel.on("data", (chunk: Buffer) => stdout.push(chunk));
@@ -123,7 +125,14 @@ function execOnClient(client: Client, cmd: string, timeoutMs: number): Promise<E
       channel.on("close", () =>
         finish(code !== null ? undefined : signal !== undefined ? `killed by signal ${signal}` : "channel closed without an exit status"),
       );
-    });
+    };
+    try {
+      // LC_ALL=C: the parsers read tool output in the C locale whatever the host's default is.
+      client.exec(`LC_ALL=C; export LC_ALL; ${cmd}`, onChannel);
+    } catch (error) {
+      // ssh2 throws rather than calling back once the connection is gone.
+      finish((error as Error).message);
+    }
   });
 }
 

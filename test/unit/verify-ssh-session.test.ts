@@ -38,6 +38,7 @@ const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
         received.push(info.command);
         const stream = accept();
         const command = info.command.startsWith(PREFIX) ? info.command.slice(PREFIX.length) : info.command;
+        if (command === "sleep infinity") return;
         const answer = answers[command] ?? { code: 127, stdout: "", stderr: `sh: unknown: ${command}\n` };
         // Answer later than asked, so concurrent commands overlap on the one connection.
         setTimeout(() => {
@@ -84,6 +85,22 @@ describe("openSession", () => {
     } finally {
       session.close();
     }
+  });
+
+  it("gives up on a command that does not finish in time, without rejecting", async () => {
+    const session = await openSession(target(), login, { commandTimeoutMs: 200 });
+    try {
+      expect(await session.exec("sleep infinity")).toEqual({ code: null, stdout: "", stderr: "ssh: command timed out after 200 ms" });
+    } finally {
+      session.close();
+    }
+  });
+
+  it("answers a command sent after the connection closed with an error result, without rejecting", async () => {
+    const session = await openSession(target(), login);
+    session.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await session.exec("systemctl is-system-running")).toMatchObject({ code: null, stderr: "ssh: Not connected" });
   });
 
   it("refuses a host presenting another key than the pinned one, with both fingerprints", async () => {

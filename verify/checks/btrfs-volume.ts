@@ -157,15 +157,14 @@ async function checkSubvolume(
   );
 
   const live = stat.code === 0 ? parseStat(stat.stdout) : undefined;
-  const ownership: Array<[string, string, (found: string) => boolean, keyof NonNullable<typeof live>]> = [
-    [n.owner(volume, subvolume), subvolume.owner, (found) => found === subvolume.owner, "owner"],
-    [n.group(volume, subvolume), subvolume.group, (found) => found === subvolume.group, "group"],
-    [n.mode(volume, subvolume), subvolume.mode, (found) => sameMode(found, subvolume.mode), "mode"],
-  ];
-  for (const [name, expected, matches, key] of ownership) {
-    if (live === undefined) results.push(fail(name, expected, stat.code === 0 ? `unreadable stat output: ${stat.stdout.trim()}` : commandError(stat)));
-    else results.push(matches(live[key]) ? pass(name, live[key]) : fail(name, expected, live[key]));
-  }
+  const statError = stat.code === 0 ? `unreadable stat output: ${stat.stdout.trim()}` : commandError(stat);
+  const attribute = (name: string, expected: string, found: string | undefined, same: (found: string) => boolean) =>
+    found === undefined ? fail(name, expected, statError) : same(found) ? pass(name, found) : fail(name, expected, found);
+  results.push(
+    attribute(n.owner(volume, subvolume), subvolume.owner, live?.owner, (found) => found === subvolume.owner),
+    attribute(n.group(volume, subvolume), subvolume.group, live?.group, (found) => found === subvolume.group),
+    attribute(n.mode(volume, subvolume), subvolume.mode, live?.mode, (found) => sameMode(found, subvolume.mode)),
+  );
 
   results.push(checkLimit(volume, subvolume, id, quota));
   return results;

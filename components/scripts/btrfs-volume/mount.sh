@@ -30,5 +30,5 @@ elif [ "$unit_changed" = yes ]; then
   systemctl reload "$unit"
   changed "remounted $MOUNTPOINT with $option_list"
 fi
-found=$(findmnt -n -o FSTYPE,LABEL --mountpoint "$MOUNTPOINT" | head -n 1)
+found=$(findmnt -rn -o FSTYPE,LABEL --mountpoint "$MOUNTPOINT" | head -n 1)
 [ "$found" = "btrfs $LABEL" ] || fail "$MOUNTPOINT holds \"$found\", expected btrfs labelled $LABEL"
