@@ -16,7 +16,7 @@ function shellFiles(dir: string): string[] {
 }
 
 function shellcheck(file: string): string {
-  const result = spawnSync("shellcheck", ["--severity=style", "--format=gcc", file], { encoding: "utf8" });
+  const result = spawnSync("shellcheck", ["--external-sources", "--severity=style", "--format=gcc", file], { cwd: ROOT, encoding: "utf8" });
   if (result.error) throw result.error;
   return result.stdout;
 }
