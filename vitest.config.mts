@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    reporters: process.env.CI ? ["default", "junit"] : ["default"],
+    reporters: ["default", "junit"],
     outputFile: { junit: "test-results/junit.xml" },
     projects: [
       {
