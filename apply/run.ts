@@ -48,7 +48,7 @@ export async function runCommands(commands: PlannedCommand[], options: RunOption
       const took = `${((Date.now() - commandStarted) / 1000).toFixed(1)}s`;
       if (result.code !== 0) {
         summary.failed = command.name;
-        options.log(`✗ ${command.name}: exit ${result.code} (${took})`);
+        options.log(`✗ ${command.name}: ${result.code === null ? "no exit status" : `exit ${result.code}`} (${took})`);
         break;
       }
       const outcome = RESULT_LINE.exec(result.stdout)?.[1] ?? "changed";
@@ -67,15 +67,10 @@ function sessionFor(sessions: Map<string, Promise<SshSession>>, connection: Comm
   let session = sessions.get(key);
   if (!session) {
     if (!connection.hostKey) throw new Error(`${key}: no pinned host key; refusing to connect`);
-    session = SshSession.open({
-      host: connection.host,
-      port: connection.port,
-      user: connection.user,
-      hostKey: connection.hostKey,
-      privateKey: connection.privateKey,
-      attempts: connection.dialErrorLimit ?? 10,
-      perAttemptTimeout: connection.perDialTimeout ?? 15,
-    });
+    session = SshSession.open(
+      { host: connection.host, port: connection.port, user: connection.user, hostKey: connection.hostKey, privateKey: connection.privateKey },
+      { attempts: connection.dialErrorLimit ?? 10, readyTimeoutMs: (connection.perDialTimeout ?? 15) * 1000 },
+    );
     sessions.set(key, session);
   }
   return session;

@@ -1,96 +1,103 @@
-import { createHash } from "node:crypto";
-import { Client, type ConnectConfig } from "ssh2";
+import { StringDecoder } from "node:string_decoder";
+import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import { compareHostKey, type HostKeyVerdict, hostKeyBlob } from "./host-key";
 
-/** An SSH endpoint with its pinned ed25519 host key. */
+export { fingerprint, hostKeyBlob } from "./host-key";
+
+/** An SSH endpoint with its pinned ed25519 host key, and how to log in to it. */
 export interface SshEndpoint {
   host: string;
   port: number;
   user: string;
-  /** `ssh-ed25519 BASE64` (a trailing comment is ignored). */
+  /** `ssh-ed25519 BASE64 [comment]`; a host presenting another key is refused before anything is sent. */
   hostKey: string;
-  /** Private key text; without it the SSH agent is used. */
-  privateKey?: string;
-  /** Connection attempts before giving up; default 1. */
+  /** Private key to log in with; wins over `agent`. */
+  privateKey?: string | Buffer;
+  /** ssh-agent socket, used when there is no `privateKey`. Default: `SSH_AUTH_SOCK`. */
+  agent?: string;
+}
+
+export interface SessionOptions {
+  /** Connection attempts before giving up, a second apart; a refused host key is never retried. Default 1. */
   attempts?: number;
-  /** Timeout of one attempt in seconds; default 15. */
-  perAttemptTimeout?: number;
+  /** Time allowed for one attempt's TCP connect, key exchange and authentication. Default 15000 ms. */
+  readyTimeoutMs?: number;
+  /** Time allowed for one remote command. Default: no limit. */
+  commandTimeoutMs?: number;
+  /** Commands in flight at once; sshd refuses channels beyond its MaxSessions (default 10). Default 8. */
+  maxChannels?: number;
 }
 
 export interface ExecResult {
-  code: number;
+  /** Exit code; null when the command did not exit normally (signal, timeout, lost connection). */
+  code: number | null;
   stdout: string;
   stderr: string;
 }
 
 export interface ExecOptions {
+  /** Written to the command's stdin, which is then closed. Default: empty. */
   stdin?: string;
+  /** Called with stdout as it arrives. */
   onStdout?: (chunk: string) => void;
+  /** Called with stderr as it arrives, including the `ssh: ...` line of a transport failure. */
   onStderr?: (chunk: string) => void;
 }
 
-/** The host presented a key other than the pinned one. */
+/** The host presented a key other than the pinned one; nothing was sent to it. */
 export class HostKeyMismatchError extends Error {
-  constructor(readonly expected: string, readonly found: string) {
+  override name = "HostKeyMismatchError";
+  constructor(
+    readonly expected: string,
+    readonly found: string,
+  ) {
     super(`host key mismatch: expected ${expected}, found ${found}`);
-    this.name = "HostKeyMismatchError";
   }
 }
 
-/** OpenSSH's fingerprint of a raw public key blob: `SHA256:` + unpadded base64. */
-export function fingerprint(keyBlob: Buffer): string {
-  return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
+/** Failed after the host key was accepted (auth, timeout) or before it was seen (refused, unreachable). */
+export class SshConnectError extends Error {
+  override name = "SshConnectError";
+  constructor(
+    message: string,
+    /** Whether the pinned host key was presented and accepted before the failure. */
+    readonly hostKeyVerified: boolean,
+  ) {
+    super(message);
+  }
 }
 
-export function hostKeyBlob(hostKey: string): Buffer {
-  const [type, base64] = hostKey.trim().split(/\s+/);
-  if (type !== "ssh-ed25519" || !base64) throw new Error(`host key must be "ssh-ed25519 BASE64", got "${hostKey}"`);
-  return Buffer.from(base64, "base64");
-}
+const RETRY_DELAY_MS = 1000;
 
-/** One SSH connection to a host; commands run over it one after another or concurrently. */
+/** One SSH connection to a host; commands run over it one after another or concurrently (one channel each). */
 export class SshSession {
-  private constructor(private readonly client: Client, readonly endpoint: SshEndpoint) {}
+  private readonly slot: Limiter;
 
-  static async open(endpoint: SshEndpoint): Promise<SshSession> {
-    const attempts = Math.max(1, endpoint.attempts ?? 1);
+  private constructor(
+    private readonly client: Client,
+    readonly endpoint: SshEndpoint,
+    private readonly options: SessionOptions,
+  ) {
+    this.slot = limiter(options.maxChannels ?? 8);
+  }
+
+  /** Connects and logs in. Rejects with `HostKeyMismatchError` or, after the last attempt, `SshConnectError`. */
+  static async open(endpoint: SshEndpoint, options: SessionOptions = {}): Promise<SshSession> {
+    const pinned = hostKeyBlob(endpoint.hostKey);
+    const attempts = Math.max(1, options.attempts ?? 1);
     for (let attempt = 1; ; attempt++) {
       try {
-        return new SshSession(await connect(endpoint), endpoint);
+        return new SshSession(await connect(endpoint, pinned, options.readyTimeoutMs ?? 15_000), endpoint, options);
       } catch (error) {
         if (error instanceof HostKeyMismatchError || attempt >= attempts) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
       }
     }
   }
 
+  /** Runs one command. Never rejects: transport failures and timeouts come back as `code: null`. */
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    return new Promise((resolve, reject) => {
-      this.client.exec(command, (error, channel) => {
-        if (error) return reject(error);
-        const stdout: Buffer[] = [];
-        const stderr: Buffer[] = [];
-        channel.on("data", (chunk: Buffer) => {
-          stdout.push(chunk);
-          options.onStdout?.(chunk.toString("utf8"));
-        });
-        channel.stderr.on("data", (chunk: Buffer) => {
-          stderr.push(chunk);
-          options.onStderr?.(chunk.toString("utf8"));
-        });
-        let exitCode = 255;
-        channel.on("exit", (code: number | null, signal?: string) => {
-          exitCode = code ?? (signal ? 128 : 255);
-        });
-        channel.on("close", () =>
-          resolve({
-            code: exitCode,
-            stdout: Buffer.concat(stdout).toString("utf8"),
-            stderr: Buffer.concat(stderr).toString("utf8"),
-          }),
-        );
-        channel.end(options.stdin ?? "");
-      });
-    });
+    return this.slot(() => execOnClient(this.client, command, this.options.commandTimeoutMs, options));
   }
 
   close(): void {
@@ -98,26 +105,137 @@ export class SshSession {
   }
 }
 
-function connect(endpoint: SshEndpoint): Promise<Client> {
-  const expected = hostKeyBlob(endpoint.hostKey);
-  let mismatch: HostKeyMismatchError | undefined;
+function connect(endpoint: SshEndpoint, pinned: Buffer, readyTimeoutMs: number): Promise<Client> {
+  const client = new Client();
+  let verdict: HostKeyVerdict | undefined;
+
+  const config: ConnectConfig = {
+    host: endpoint.host,
+    port: endpoint.port,
+    username: endpoint.user,
+    readyTimeout: readyTimeoutMs,
+    algorithms: { serverHostKey: ["ssh-ed25519"] },
+    hostVerifier: (key: Buffer) => {
+      verdict = compareHostKey(pinned, key);
+      return verdict.match;
+    },
+    ...(endpoint.privateKey ? { privateKey: endpoint.privateKey } : { agent: endpoint.agent ?? process.env.SSH_AUTH_SOCK }),
+  };
+
   return new Promise((resolve, reject) => {
-    const client = new Client();
-    const config: ConnectConfig = {
-      host: endpoint.host,
-      port: endpoint.port,
-      username: endpoint.user,
-      readyTimeout: (endpoint.perAttemptTimeout ?? 15) * 1000,
-      algorithms: { serverHostKey: ["ssh-ed25519"] },
-      hostVerifier: (key: Buffer) => {
-        if (key.equals(expected)) return true;
-        mismatch = new HostKeyMismatchError(fingerprint(expected), fingerprint(key));
-        return false;
-      },
-      ...(endpoint.privateKey ? { privateKey: endpoint.privateKey } : { agent: process.env.SSH_AUTH_SOCK }),
+    const onError = (error: Error) => {
+      client.end();
+      if (verdict !== undefined && !verdict.match) reject(new HostKeyMismatchError(verdict.expected, verdict.found));
+      else reject(new SshConnectError(error.message, verdict?.match === true));
     };
-    client.once("ready", () => resolve(client));
-    client.once("error", (error) => reject(mismatch ?? error));
-    client.connect(config);
+    const onClose = () => onError(new Error("connection closed before login"));
+    client.once("error", onError);
+    client.once("close", onClose);
+    client.once("ready", () => {
+      client.off("error", onError);
+      client.off("close", onClose);
+      // Later transport errors surface through the pending commands (their channels close).
+      client.on("error", () => undefined);
+      resolve(client);
+    });
+    try {
+      client.connect(config);
+    } catch (error) {
+      // ssh2 throws synchronously for a config it cannot use, e.g. an encrypted or malformed key.
+      reject(new SshConnectError((error as Error).message, false));
+    }
   });
+}
+
+function execOnClient(client: Client, command: string, timeoutMs: number | undefined, options: ExecOptions): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    const stdout = new Output(options.onStdout);
+    const stderr = new Output(options.onStderr);
+    let code: number | null = null;
+    let settled = false;
+    let closeChannel: () => void = () => {};
+    const finish = (failure?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      closeChannel();
+      stdout.end();
+      stderr.end();
+      if (failure !== undefined) {
+        const text = stderr.text();
+        stderr.add(`${text === "" || text.endsWith("\n") ? "" : "\n"}ssh: ${failure}`);
+      }
+      resolve({ code: failure === undefined ? code : null, stdout: stdout.text(), stderr: stderr.text() });
+    };
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish(`command timed out after ${timeoutMs} ms`), timeoutMs);
+
+    const onChannel = (error: Error | undefined, channel: ClientChannel) => {
+      if (error) return finish(error.message);
+      closeChannel = () => channel.close();
+      channel.on("data", (chunk: Buffer) => stdout.write(chunk));
+      channel.stderr.on("data", (chunk: Buffer) => stderr.write(chunk));
+      let signal: string | undefined;
+      channel.on("exit", (exitCode: number | null, exitSignal?: string) => {
+        code = typeof exitCode === "number" ? exitCode : null;
+        signal = exitSignal;
+      });
+      channel.on("close", () =>
+        finish(code !== null ? undefined : signal !== undefined ? `killed by signal ${signal}` : "channel closed without an exit status"),
+      );
+      channel.end(options.stdin ?? "");
+    };
+    try {
+      client.exec(command, onChannel);
+    } catch (error) {
+      // ssh2 throws rather than calling back once the connection is gone.
+      finish((error as Error).message);
+    }
+  });
+}
+
+/** One output stream of a command: kept whole for the result, passed on as it arrives. */
+class Output {
+  private readonly chunks: string[] = [];
+  // A multi-byte character may be split between two packets.
+  private readonly decoder = new StringDecoder("utf8");
+
+  constructor(private readonly onChunk?: (chunk: string) => void) {}
+
+  write(chunk: Buffer): void {
+    this.add(this.decoder.write(chunk));
+  }
+
+  end(): void {
+    this.add(this.decoder.end());
+  }
+
+  add(text: string): void {
+    if (text === "") return;
+    this.chunks.push(text);
+    this.onChunk?.(text);
+  }
+
+  text(): string {
+    return this.chunks.join("");
+  }
+}
+
+type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+
+/** Runs at most `max` tasks at once, the rest in call order. */
+function limiter(max: number): Limiter {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (active < max) active++;
+    // A finishing task hands its slot straight to the next in line, so no newcomer can slip in between.
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { readSandboxConnection, sandboxStateDir } from "./sandbox-connection";
+import { readConnection } from "../sandbox/connection";
+import { statePaths } from "../sandbox/paths";
 import type { HostConfig } from "./types";
 import { type ConfigError, ConfigValidationError, validateStackConfig } from "./validate";
 
@@ -37,12 +38,13 @@ export function loadStackConfig(): ResolvedHost[] {
   if (needsKey && !(`${PROJECT}:sshPrivateKey` in pulumi.runtime.allConfig())) {
     resolutionErrors.push({ path: "sshPrivateKey", message: "is required: pulumi config set --secret sshPrivateKey < KEYFILE" });
   }
-  const sandbox = config.hosts.some((host) => host.ssh.sandbox) ? readSandboxConnection() : undefined;
+  const sandboxConnectionFile = statePaths().connection;
+  const sandbox = config.hosts.some((host) => host.ssh.sandbox) ? readConnection(sandboxConnectionFile) : undefined;
   config.hosts.forEach((host, index) => {
     if (host.ssh.sandbox && sandbox === undefined) {
       resolutionErrors.push({
         path: `hosts[${index}].ssh.sandbox`,
-        message: `no sandbox host is up (no ${sandboxStateDir()}/connection.json): run npm run sandbox -- up`,
+        message: `no sandbox host is up (no ${sandboxConnectionFile}): run npm run sandbox -- up`,
       });
     }
   });

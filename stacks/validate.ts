@@ -1,12 +1,10 @@
-import Ajv, { type ErrorObject } from "ajv";
+import Ajv from "ajv";
+import { describeAjvError, type PathError } from "../lib/schema-errors";
 import { stackConfigSchema } from "./schema";
 import type { StackConfig } from "./types";
 
 /** One broken rule, located by its config path, e.g. `hosts[1].btrfs.volumes[0].device`. */
-export interface ConfigError {
-  path: string;
-  message: string;
-}
+export type ConfigError = PathError;
 
 export class ConfigValidationError extends Error {
   constructor(readonly errors: ConfigError[]) {
@@ -37,30 +35,6 @@ export function validateStackConfig(raw: unknown): StackConfig {
   const errors = stackConfigErrors(raw);
   if (errors.length > 0) throw new ConfigValidationError(errors);
   return raw as StackConfig;
-}
-
-function describeAjvError(error: ErrorObject): ConfigError {
-  const path = toConfigPath(error.instancePath);
-  const join = (key: string) => (path === "" ? key : `${path}.${key}`);
-  switch (error.keyword) {
-    case "additionalProperties":
-      return { path: join(error.params.additionalProperty), message: "unknown key" };
-    case "required":
-      return { path: join(error.params.missingProperty), message: "is required" };
-    case "pattern":
-      return { path, message: `must match ${error.params.pattern}` };
-    default:
-      return { path: path === "" ? "(root)" : path, message: error.message ?? error.keyword };
-  }
-}
-
-/** `/hosts/1/btrfs/volumes/0/device` -> `hosts[1].btrfs.volumes[0].device` */
-export function toConfigPath(instancePath: string): string {
-  return instancePath
-    .split("/")
-    .slice(1)
-    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === "" ? part : `${path}.${part}`), "");
 }
 
 function crossFieldErrors(config: DeepPartial<StackConfig>): ConfigError[] {

@@ -1,15 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import Ajv, { type ErrorObject } from "ajv";
-import { hostKeyBlob } from "./host-key";
+import Ajv from "ajv";
+import { describeAjvError, type PathError } from "../lib/schema-errors";
+import { hostKeyBlob } from "../lib/host-key";
 import type { VerifyManifest } from "./manifest";
 import { verifyManifestSchema } from "./manifest-schema";
 
 /** One broken rule, located by its path in the manifest, e.g. `hosts[0].btrfsVolumes[1].mountpoint`. */
-export interface ManifestProblem {
-  path: string;
-  message: string;
-}
+export type ManifestProblem = PathError;
 
 export class ManifestError extends Error {
   constructor(
@@ -73,30 +71,6 @@ export function loadStackManifest(projectRoot: string, stack: string): { file: s
     );
   }
   return { file, manifest: loadManifestFile(file) };
-}
-
-function describeAjvError(error: ErrorObject): ManifestProblem {
-  const at = toManifestPath(error.instancePath);
-  const join = (key: string) => (at === "" ? key : `${at}.${key}`);
-  switch (error.keyword) {
-    case "additionalProperties":
-      return { path: join(error.params.additionalProperty), message: "unknown key" };
-    case "required":
-      return { path: join(error.params.missingProperty), message: "is required" };
-    case "pattern":
-      return { path: at, message: `must match ${error.params.pattern}` };
-    default:
-      return { path: at === "" ? "(root)" : at, message: error.message ?? error.keyword };
-  }
-}
-
-/** `/hosts/1/btrfsVolumes/0/device` -> `hosts[1].btrfsVolumes[0].device` */
-export function toManifestPath(instancePath: string): string {
-  return instancePath
-    .split("/")
-    .slice(1)
-    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc === "" ? part : `${acc}.${part}`), "");
 }
 
 function crossFieldProblems(manifest: VerifyManifest): ManifestProblem[] {

@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { HostKeyMismatchError, type SessionOptions, SshConnectError, type SshEndpoint, SshSession } from "../lib/ssh";
 import { checkBtrfsVolume, plannedBtrfsVolumeChecks } from "./checks/btrfs-volume";
 import { checkHost, plannedHostChecks } from "./checks/host";
 import { fail, pass, skip } from "./checks/result";
 import type { HostExpectation, VerifyManifest } from "./manifest";
-import { HostKeyMismatchError, openSession, type SessionOptions, type SshAuth, SshConnectError } from "./ssh-session";
 import type { CheckResult, Exec, HostResult, PlannedCheck, Summary, VerifyResult } from "./types";
 
+/** Verify's SSH session options; commands time out after 60 s unless `commandTimeoutMs` says otherwise. */
 export interface VerifyOptions extends SessionOptions {
   /** Private key file for every host; wins over each host's `ssh.identityFile`. */
   identityFile?: string;
@@ -17,6 +18,10 @@ export interface VerifyOptions extends SessionOptions {
 }
 
 export const sshCheckNames = { hostKey: "ssh host key", connect: "ssh connect" };
+
+const COMMAND_TIMEOUT_MS = 60_000;
+
+type SshAuth = Pick<SshEndpoint, "privateKey" | "agent">;
 
 /** Checks every host of the manifest, concurrently, over one SSH connection per host. */
 export async function runVerify(manifest: VerifyManifest, options: VerifyOptions = {}): Promise<VerifyResult> {
@@ -39,9 +44,13 @@ export async function verifyHost(host: HostExpectation, options: VerifyOptions):
     ]);
   }
 
-  let session;
+  let session: SshSession;
   try {
-    session = await openSession(host.ssh, auth, options);
+    const { address, port, user, hostKey } = host.ssh;
+    session = await SshSession.open(
+      { host: address, port, user, hostKey, ...auth },
+      { ...options, commandTimeoutMs: options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS },
+    );
   } catch (error) {
     if (error instanceof HostKeyMismatchError) {
       return result([
@@ -59,7 +68,9 @@ export async function verifyHost(host: HostExpectation, options: VerifyOptions):
   }
 
   try {
-    return result([pass(sshCheckNames.hostKey), pass(sshCheckNames.connect), ...(await runHostChecks(session.exec, host))]);
+    // LC_ALL=C: the parsers read tool output in the C locale whatever the host's default is.
+    const exec: Exec = (command) => session.exec(`LC_ALL=C; export LC_ALL; ${command}`);
+    return result([pass(sshCheckNames.hostKey), pass(sshCheckNames.connect), ...(await runHostChecks(exec, host))]);
   } finally {
     session.close();
   }

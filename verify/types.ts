@@ -1,3 +1,7 @@
+import type { ExecResult } from "../lib/ssh";
+
+export type { ExecResult };
+
 /** Outcome of one check. `skip` means the check could not run (e.g. the host key was refused). */
 export type CheckStatus = "pass" | "fail" | "skip";
 
@@ -15,13 +19,6 @@ export interface CheckResult {
 export interface PlannedCheck {
   name: string;
   expected: string;
-}
-
-export interface ExecResult {
-  /** Exit code; null when the command did not exit normally (signal, timeout, lost connection). */
-  code: number | null;
-  stdout: string;
-  stderr: string;
 }
 
 /** Runs one shell command on the host. Never rejects: transport failures come back as `code: null`. */

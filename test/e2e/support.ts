@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { readConnection } from "../../sandbox/connection";
+import { statePaths } from "../../sandbox/paths";
 import { SshSession, type ExecResult } from "../../lib/ssh";
 
 export const ROOT = path.resolve(__dirname, "../..");
@@ -38,7 +40,8 @@ export function runCli(script: string, args: string[]): Promise<CliRun> {
 
 /** A root shell on the sandbox host, for breaking it and for reading its state. */
 export async function sandboxShell(): Promise<{ run: (command: string) => Promise<ExecResult>; close: () => void }> {
-  const connection = JSON.parse(readFileSync(path.join(E2E_SANDBOX_DIR, "connection.json"), "utf8"));
+  const connection = readConnection(statePaths(E2E_SANDBOX_DIR).connection);
+  if (!connection) throw new Error(`no sandbox host is up in ${E2E_SANDBOX_DIR}`);
   const session = await SshSession.open({
     host: connection.address,
     port: connection.port,

@@ -8,7 +8,6 @@ interface Registered {
 }
 
 const registered: Registered[] = [];
-const urns = new Map<string, string>();
 
 let Host: typeof import("../../components/host").Host;
 let BtrfsVolume: typeof import("../../components/btrfs-volume").BtrfsVolume;

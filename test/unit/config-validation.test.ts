@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { stackConfigErrors, toConfigPath, validateStackConfig } from "../../stacks/validate";
+import { toDottedPath } from "../../lib/schema-errors";
+import { stackConfigErrors, validateStackConfig } from "../../stacks/validate";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGalMW02EhxsccJwMhKX2F6Avhwvj4VM0HeEsoKqxwY0";
 
@@ -112,7 +113,7 @@ describe("stack config validation", () => {
   });
 
   it("turns JSON pointers into config paths", () => {
-    expect(toConfigPath("/hosts/1/btrfs/volumes/0/device")).toBe("hosts[1].btrfs.volumes[0].device");
-    expect(toConfigPath("")).toBe("");
+    expect(toDottedPath("/hosts/1/btrfs/volumes/0/device")).toBe("hosts[1].btrfs.volumes[0].device");
+    expect(toDottedPath("")).toBe("");
   });
 });

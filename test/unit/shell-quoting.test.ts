@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderRemoteCommand } from "../../components/host-script";
-import { renderHeader, shellQuote } from "../../components/shell";
+import { renderHeader } from "../../components/shell";
+import { command, posixQuote, shellQuote } from "../../lib/shell-quote";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "sparks-quote-"));
 const canary = path.join(scratch, "injected");
@@ -81,5 +82,29 @@ describe("shell quoting of script parameters", () => {
     })();
     expect(result).toContain("x\n'SPARKS_SCRIPT_\n$(touch");
     expect(existsSync(canary)).toBe(false);
+  });
+});
+
+// Verify's remote commands run in the login shell, which may be dash: no `$'...'` there.
+describe("shell quoting of command lines for any POSIX shell", () => {
+  const tricky = ["plain", "", "with space", "it's", `$(touch ${canary})`, `\`touch ${canary}\``, "a\nb", "'", "''", "*", "~root", "semi;colon", "back\\slash", "-dash"];
+
+  it("leaves plain words alone and single-quotes the rest", () => {
+    expect(posixQuote("/srv/data")).toBe("/srv/data");
+    expect(posixQuote("compress=zstd:3")).toBe("compress=zstd:3");
+    expect(posixQuote("with space")).toBe("'with space'");
+    expect(posixQuote("it's")).toBe(`'it'\\''s'`);
+    expect(posixQuote("")).toBe("''");
+  });
+
+  it("hands every value to /bin/sh as exactly one unchanged argument", () => {
+    const script = `for a in ${tricky.map(posixQuote).join(" ")}; do printf '%s\\0' "$a"; done`;
+    const out = execFileSync("/bin/sh", ["-c", script], { encoding: "utf8" });
+    expect(out.split("\0").slice(0, -1)).toEqual(tricky);
+    expect(existsSync(canary)).toBe(false);
+  });
+
+  it("joins quoted arguments into one command line", () => {
+    expect(command("stat", "-c", "%U %G %a", "--", "/srv/a b")).toBe("stat -c '%U %G %a' -- '/srv/a b'");
   });
 });

@@ -1,5 +1,5 @@
 import type { BtrfsVolumeExpectation, SubvolumeExpectation } from "../manifest";
-import { command } from "../shell-quote";
+import { command } from "../../lib/shell-quote";
 import type { CheckResult, Exec, ExecResult, PlannedCheck } from "../types";
 import {
   hasMountOption,

@@ -1,5 +1,5 @@
 import type { HostExpectation } from "../manifest";
-import { command } from "../shell-quote";
+import { command } from "../../lib/shell-quote";
 import type { CheckResult, Exec, PlannedCheck } from "../types";
 import { commandError, fail, pass } from "./result";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareHostKey, fingerprint, hostKeyBlob } from "../../verify/host-key";
+import { compareHostKey, fingerprint, hostKeyBlob } from "../../lib/host-key";
 
 // Generated with ssh-keygen -t ed25519; fingerprints as `ssh-keygen -lf` printed them.
 const keyA = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA6wCWrp3CpiIocReXNWQLGDsWvL8WOfX4YKJHHl4B8R a";
