@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { BtrfsVolumeExpectation, SubvolumeExpectation } from "../verify/manifest";
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
+import { mountUnitName } from "../lib/systemd";
 import { parseSize } from "./size";
 
 export interface SubvolumeArgs {
@@ -52,7 +53,8 @@ export class BtrfsVolume extends pulumi.ComponentResource {
     const mountOptions = args.mountOptions ?? ["noatime"];
     const subvolumes = (args.subvolumes ?? []).map(subvolumeExpectation(mountpoint));
     const quotas = subvolumes.some((s) => s.limitBytes !== null);
-    this.expected = { name, device, label, mountpoint, mountOptions, quotas, subvolumes };
+    const mountUnit = mountUnitName(mountpoint);
+    this.expected = { name, device, label, mountpoint, mountUnit, mountOptions, quotas, subvolumes };
 
     const connection = host.connection;
     const childOpts = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
@@ -72,7 +74,7 @@ export class BtrfsVolume extends pulumi.ComponentResource {
       },
       childOpts([host.ready]),
     );
-    const mountParams = { VOLUME: name, DEVICE: device, LABEL: label, MOUNTPOINT: mountpoint };
+    const mountParams = { VOLUME: name, DEVICE: device, LABEL: label, MOUNTPOINT: mountpoint, MOUNT_UNIT: mountUnit };
     const mount = hostCommand(
       `${name}-mount`,
       {

@@ -1,4 +1,5 @@
 import type { JSONSchemaType } from "ajv";
+import { patterns } from "../lib/patterns";
 import type {
   BtrfsVolumeExpectation,
   HostExpectation,
@@ -6,23 +7,6 @@ import type {
   SubvolumeExpectation,
   VerifyManifest,
 } from "./manifest";
-
-/**
- * Value patterns. Remote commands quote every value anyway; these catch a manifest that was not
- * produced by the program (hand-written, truncated, from another version) before any SSH happens.
- */
-export const patterns = {
-  name: "^[a-z][a-z0-9-]{0,31}$",
-  address: "^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$",
-  ed25519HostKey: "^ssh-ed25519 [A-Za-z0-9+/]{68}( [^\\n]*)?$",
-  debianPackage: "^[a-z0-9][a-z0-9+.-]{1,62}$",
-  device: "^/dev/[A-Za-z0-9][A-Za-z0-9/._:-]{0,200}$",
-  label: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-  absolutePath: "^(/[A-Za-z0-9_][A-Za-z0-9._-]{0,63})+$",
-  mountOption: "^[a-z0-9_]+(=[A-Za-z0-9_:.,/-]+)?$",
-  unixName: "^[a-z_][a-z0-9_-]{0,31}$",
-  octalMode: "^[0-7]{3,4}$",
-} as const;
 
 const subvolumeSchema: JSONSchemaType<SubvolumeExpectation> = {
   type: "object",
@@ -41,12 +25,13 @@ const subvolumeSchema: JSONSchemaType<SubvolumeExpectation> = {
 const btrfsVolumeSchema: JSONSchemaType<BtrfsVolumeExpectation> = {
   type: "object",
   additionalProperties: false,
-  required: ["name", "device", "label", "mountpoint", "mountOptions", "quotas", "subvolumes"],
+  required: ["name", "device", "label", "mountpoint", "mountUnit", "mountOptions", "quotas", "subvolumes"],
   properties: {
     name: { type: "string", pattern: patterns.name },
     device: { type: "string", pattern: patterns.device },
     label: { type: "string", pattern: patterns.label },
     mountpoint: { type: "string", pattern: patterns.absolutePath },
+    mountUnit: { type: "string", pattern: patterns.mountUnit },
     mountOptions: { type: "array", items: { type: "string", pattern: patterns.mountOption } },
     quotas: { type: "boolean" },
     subvolumes: { type: "array", items: subvolumeSchema },

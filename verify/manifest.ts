@@ -36,6 +36,8 @@ export interface BtrfsVolumeExpectation {
   device: string;
   label: string;
   mountpoint: string;
+  /** The systemd mount unit that mounts it; it must be enabled, so the volume is mounted at boot. */
+  mountUnit: string;
   /** Options that must appear among the mounted filesystem's options. */
   mountOptions: string[];
   /** Whether btrfs quotas must be enabled (any subvolume declares a limit). */

@@ -59,6 +59,7 @@ describe.skipIf(blocker !== undefined)("deploy -> verify on the sandbox host", (
     try {
       expect((await shell.run("btrfs subvolume delete /srv/sparks/scratch")).code).toBe(0);
       expect((await shell.run("systemctl stop srv-sparks.mount && ! mountpoint -q /srv/sparks")).code).toBe(0);
+      expect((await shell.run("systemctl disable --quiet srv-sparks.mount")).code).toBe(0);
     } finally {
       shell.close();
     }
@@ -66,6 +67,8 @@ describe.skipIf(blocker !== undefined)("deploy -> verify on the sandbox host", (
     expect(run.code).toBe(1);
     expect(run.output).toContain(`✗ ${VOLUME}: mounted at /srv/sparks`);
     expect(run.output).toContain(`✗ ${VOLUME}/scratch: subvolume at /srv/sparks/scratch`);
+    expect(run.output).toContain(`✗ ${VOLUME}: mounted at boot (srv-sparks.mount enabled)`);
+    expect(run.output).toContain("✓ package btrfs-progs: installed");
     expect(run.output).toMatch(/^\d+ passed, [1-9]\d* failed/m);
     expect(readFileSync(path.join(RESULTS, "verify-after-drift.xml"), "utf8")).toContain("<failure");
   });

@@ -99,6 +99,7 @@ describe("BtrfsVolume", () => {
       device: "/dev/vdb",
       label: "sparks-data",
       mountpoint: "/srv/sparks",
+      mountUnit: "srv-sparks.mount",
       mountOptions: ["noatime"],
       quotas: true,
       subvolumes: [

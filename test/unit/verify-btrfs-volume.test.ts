@@ -73,6 +73,8 @@ const recorded = {
   statCache: ok("root root 755\n"),
   statMissing: err(1, "stat: cannot statx '/srv/data/pg': No such file or directory\n"),
   readlink: ok("/dev/loop0\n/dev/loop0\n"),
+  isEnabled: ok("enabled\n"),
+  isEnabledDisabled: { code: 1, stdout: "disabled\n", stderr: "" },
 };
 
 const volume = (): BtrfsVolumeExpectation => ({
@@ -80,6 +82,7 @@ const volume = (): BtrfsVolumeExpectation => ({
   device: "/dev/loop0",
   label: "sparkdata",
   mountpoint: "/srv/data",
+  mountUnit: "srv-data.mount",
   mountOptions: ["noatime", "compress=zstd"],
   quotas: true,
   subvolumes: [
@@ -99,6 +102,7 @@ function fakeHost(overrides: Outputs = {}, extraRoutes: Array<[RegExp, ExecResul
     const routes: Array<[RegExp, ExecResult]> = [
       ...extraRoutes,
       [/^findmnt /, out.findmnt],
+      [/^systemctl is-enabled -- srv-data\.mount$/, out.isEnabled],
       [/^readlink /, out.readlink],
       [/^(sudo -n )?btrfs filesystem label /, out.label],
       [/^(sudo -n )?btrfs qgroup show /, out.qgroupShow],
@@ -126,6 +130,16 @@ describe("checkBtrfsVolume", () => {
     expect(results.filter((r) => r.status !== "pass")).toEqual([]);
     expect(results.map((r) => r.name)).toEqual(plannedBtrfsVolumeChecks(volume()).map((c) => c.name));
     expect(results.map((r) => r.name)).toContain("btrfs data: mounted at /srv/data");
+  });
+
+  it("fails the boot check when the mount unit is not enabled, though the volume is mounted now", async () => {
+    const results = await checkBtrfsVolume(fakeHost({ isEnabled: recorded.isEnabledDisabled }).exec, volume());
+    expect(byName(results, "btrfs data: mounted at boot (srv-data.mount enabled)")).toMatchObject({
+      status: "fail",
+      expected: "enabled",
+      found: "disabled",
+    });
+    expect(byName(results, "btrfs data: mounted at /srv/data").status).toBe("pass");
   });
 
   it("fails the mode check with expected and found when the mode differs", async () => {
@@ -238,9 +252,11 @@ describe("checkBtrfsVolume", () => {
     const results = await checkBtrfsVolume(exec, volume());
     expect(results.map((r) => r.name)).toEqual(plannedBtrfsVolumeChecks(volume()).map((c) => c.name));
     expect(results[0]).toMatchObject({ name: "btrfs data: mounted at /srv/data", status: "fail", found: "not mounted" });
-    expect(results.slice(1).every((r) => r.status === "fail" && r.found === "volume not mounted")).toBe(true);
+    expect(results[1]).toMatchObject({ name: "btrfs data: mounted at boot (srv-data.mount enabled)", status: "pass" });
+    expect(results.slice(2).every((r) => r.status === "fail" && r.found === "volume not mounted")).toBe(true);
     expect(byName(results, "btrfs data/pg: mode 750").expected).toBe("750");
-    expect(commands).toHaveLength(1);
+    // Only findmnt and the boot check run: nothing else can be read off an unmounted volume.
+    expect(commands.map((c) => c.split(" ")[0]).sort()).toEqual(["findmnt", "systemctl"]);
   });
 
   it("shell-quotes manifest values in remote commands", async () => {

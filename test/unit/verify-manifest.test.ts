@@ -32,6 +32,7 @@ const manifest = (): VerifyManifest => ({
           device: "/dev/disk/by-id/nvme-eui.0025",
           label: "sparkdata",
           mountpoint: "/srv/data",
+          mountUnit: "srv-data.mount",
           mountOptions: ["noatime", "compress=zstd:3"],
           quotas: true,
           subvolumes: [

@@ -18,6 +18,7 @@ type Subvolume = SubvolumeExpectation;
 
 export const btrfsCheckNames = {
   mounted: (v: Volume) => `btrfs ${v.name}: mounted at ${v.mountpoint}`,
+  atBoot: (v: Volume) => `btrfs ${v.name}: mounted at boot (${v.mountUnit} enabled)`,
   device: (v: Volume) => `btrfs ${v.name}: device ${v.device}`,
   fstype: (v: Volume) => `btrfs ${v.name}: filesystem is btrfs`,
   label: (v: Volume) => `btrfs ${v.name}: label ${v.label}`,
@@ -43,6 +44,7 @@ export function plannedBtrfsVolumeChecks(volume: Volume): PlannedCheck[] {
   const n = btrfsCheckNames;
   return [
     { name: n.mounted(volume), expected: `btrfs ${volume.device} mounted at ${volume.mountpoint}` },
+    { name: n.atBoot(volume), expected: "enabled" },
     { name: n.device(volume), expected: volume.device },
     { name: n.fstype(volume), expected: "btrfs" },
     { name: n.label(volume), expected: volume.label },
@@ -63,15 +65,18 @@ export async function checkBtrfsVolume(exec: Exec, volume: Volume, options: Btrf
   const btrfs = (...args: string[]) => command(...(options.sudo ? ["sudo", "-n", "btrfs"] : ["btrfs"]), ...args);
   const n = btrfsCheckNames;
 
-  const findmnt = await exec(command("findmnt", "-J", "-v", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS", "--mountpoint", volume.mountpoint));
+  const [findmnt, atBoot] = await Promise.all([
+    exec(command("findmnt", "-J", "-v", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS", "--mountpoint", volume.mountpoint)),
+    checkMountedAtBoot(exec, volume),
+  ]);
   let mount: Mount | undefined;
   try {
     mount = parseFindmnt(findmnt.stdout);
   } catch {
-    return notMounted(volume, `unreadable findmnt output: ${findmnt.stdout.slice(0, 200)}`);
+    return notMounted(volume, atBoot, `unreadable findmnt output: ${findmnt.stdout.slice(0, 200)}`);
   }
   if (mount === undefined) {
-    return notMounted(volume, findmnt.code === 1 && findmnt.stderr.trim() === "" ? "not mounted" : commandError(findmnt));
+    return notMounted(volume, atBoot, findmnt.code === 1 && findmnt.stderr.trim() === "" ? "not mounted" : commandError(findmnt));
   }
 
   const [device, label, qgroupShow] = await Promise.all([
@@ -79,7 +84,7 @@ export async function checkBtrfsVolume(exec: Exec, volume: Volume, options: Btrf
     exec(btrfs("filesystem", "label", volume.mountpoint)),
     exec(btrfs("qgroup", "show", "-re", "--raw", volume.mountpoint)),
   ]);
-  const results: CheckResult[] = [pass(n.mounted(volume), `${mount.source} at ${mount.target}`), device];
+  const results: CheckResult[] = [pass(n.mounted(volume), `${mount.source} at ${mount.target}`), atBoot, device];
   results.push(mount.fstype === "btrfs" ? pass(n.fstype(volume), mount.fstype) : fail(n.fstype(volume), "btrfs", mount.fstype));
 
   const liveLabel = label.stdout.trim();
@@ -184,10 +189,19 @@ function checkLimit(volume: Volume, subvolume: Subvolume, id: number | undefined
   return fail(name, expected, qgroup === undefined ? `no qgroup 0/${id}` : limitText(found));
 }
 
-function notMounted(volume: Volume, found: string): CheckResult[] {
-  const [mounted, ...rest] = plannedBtrfsVolumeChecks(volume);
+async function checkMountedAtBoot(exec: Exec, volume: Volume): Promise<CheckResult> {
+  const name = btrfsCheckNames.atBoot(volume);
+  const result = await exec(command("systemctl", "is-enabled", "--", volume.mountUnit));
+  const state = result.stdout.trim();
+  if (state === "enabled") return pass(name, state);
+  return fail(name, "enabled", state === "" ? commandError(result) : state);
+}
+
+function notMounted(volume: Volume, atBoot: CheckResult, found: string): CheckResult[] {
+  const [mounted, , ...rest] = plannedBtrfsVolumeChecks(volume);
   return [
     ...(mounted === undefined ? [] : [fail(mounted.name, mounted.expected, found)]),
+    atBoot,
     ...rest.map((check) => fail(check.name, check.expected, NOT_MOUNTED)),
   ];
 }
