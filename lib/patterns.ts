@@ -7,12 +7,16 @@ export const patterns = {
   /** Host, volume and subvolume names: also systemd unit and resource name parts. */
   name: "^[a-z][a-z0-9-]{0,31}$",
   address: "^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$",
-  ed25519HostKey: "^ssh-ed25519 [A-Za-z0-9+/]{68}$",
+  /** authorized_keys form; a trailing comment, as in a copied ssh_host_ed25519_key.pub, is allowed. */
+  ed25519HostKey: "^ssh-ed25519 [A-Za-z0-9+/]{68}( [ -~]{1,200})?$",
   debianPackage: "^[a-z0-9][a-z0-9+.-]{1,62}$",
   device: "^/dev/[A-Za-z0-9][A-Za-z0-9/._:-]{0,200}$",
   label: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
   absolutePath: "^(/[A-Za-z0-9_][A-Za-z0-9._-]{0,63})+$",
-  mountOption: "^[a-z0-9_]+(=[A-Za-z0-9_:.,-]+)?$",
+  /** Options the kernel lists back in /proc/mounts, so verify can prove them. */
+  mountOption:
+    "^(noatime|relatime|nodiratime|lazytime|nodatacow|nodatasum|autodefrag|ssd|nossd|discard=async|space_cache=v2|" +
+    "(compress|compress-force)=(zstd|lzo|zlib)(:[0-9]{1,2})?|commit=[0-9]{1,4})$",
   unixName: "^[a-z_][a-z0-9_-]{0,31}$",
   octalMode: "^[0-7]{3,4}$",
   size: "^[1-9][0-9]{0,15}[KMGT]?$",

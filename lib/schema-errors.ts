@@ -26,6 +26,8 @@ export function describeAjvError(error: ErrorObject): PathError {
       return { path: join(error.params.missingProperty), message: "is required" };
     case "pattern":
       return { path, message: `must match ${error.params.pattern}` };
+    case "enum":
+      return { path, message: `must be one of: ${(error.params.allowedValues as unknown[]).join(", ")}` };
     default:
       return { path: path === "" ? "(root)" : path, message: error.message ?? error.keyword };
   }

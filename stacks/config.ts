@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { readConnection } from "../sandbox/connection";
 import { statePaths } from "../sandbox/paths";
-import type { HostConfig } from "./types";
-import { type ConfigError, ConfigValidationError, validateStackConfig } from "./validate";
+import type { HostConfig, StackConfig } from "./types";
+import { ConfigValidationError, type DeepPartial, stackConfigErrors } from "./validate";
 
 export const PROJECT = "sparks";
 
@@ -31,25 +31,27 @@ export interface ResolvedHost {
  * any resource, so an invalid config registers nothing.
  */
 export function loadStackConfig(): ResolvedHost[] {
-  const config = validateStackConfig(rawProjectConfig());
-
-  const resolutionErrors: ConfigError[] = [];
-  const needsKey = config.hosts.some((host) => !host.ssh.sandbox);
-  if (needsKey && !(`${PROJECT}:sshPrivateKey` in pulumi.runtime.allConfig())) {
-    resolutionErrors.push({ path: "sshPrivateKey", message: "is required: pulumi config set --secret sshPrivateKey < KEYFILE" });
-  }
+  const raw = rawProjectConfig();
   const sandboxConnectionFile = statePaths().connection;
-  const sandbox = config.hosts.some((host) => host.ssh.sandbox) ? readConnection(sandboxConnectionFile) : undefined;
-  config.hosts.forEach((host, index) => {
-    if (host.ssh.sandbox && sandbox === undefined) {
-      resolutionErrors.push({
+  const hosts = Array.isArray(raw.hosts) ? (raw.hosts as DeepPartial<HostConfig>[]) : [];
+  const needsKey = hosts.some((host) => host?.ssh?.sandbox !== true);
+  const sandbox = hosts.some((host) => host?.ssh?.sandbox === true) ? readConnection(sandboxConnectionFile) : undefined;
+
+  const errors = stackConfigErrors(raw);
+  if (needsKey && !(`${PROJECT}:sshPrivateKey` in pulumi.runtime.allConfig())) {
+    errors.push({ path: "sshPrivateKey", message: "is required: pulumi config set --secret sshPrivateKey < KEYFILE" });
+  }
+  hosts.forEach((host, index) => {
+    if (host?.ssh?.sandbox === true && sandbox === undefined) {
+      errors.push({
         path: `hosts[${index}].ssh.sandbox`,
         message: `no sandbox host is up (no ${sandboxConnectionFile}): run npm run sandbox -- up`,
       });
     }
   });
-  if (resolutionErrors.length > 0) throw new ConfigValidationError(resolutionErrors);
+  if (errors.length > 0) throw new ConfigValidationError(errors);
 
+  const config = raw as unknown as StackConfig;
   const stackKey = needsKey ? new pulumi.Config(PROJECT).requireSecret("sshPrivateKey") : undefined;
   return config.hosts.map((host) => {
     if (host.ssh.sandbox && sandbox) {
@@ -71,11 +73,16 @@ export function loadStackConfig(): ResolvedHost[] {
         address: host.ssh.address as string,
         port: host.ssh.port ?? 22,
         user: host.ssh.user ?? "root",
-        hostKey: host.ssh.hostKey as string,
+        hostKey: withoutComment(host.ssh.hostKey as string),
         privateKey: stackKey as pulumi.Output<string>,
       },
     };
   });
+}
+
+/** "ssh-ed25519 AAAA... root@host" -> "ssh-ed25519 AAAA...": the key alone is what gets pinned. */
+function withoutComment(authorizedKey: string): string {
+  return authorizedKey.split(" ").slice(0, 2).join(" ");
 }
 
 /** The stack's non-secret `sparks:` keys as one object; values that are JSON are parsed. */

@@ -47,7 +47,8 @@ const hostSchema: JSONSchemaType<HostConfig> = {
       properties: {
         address: { type: "string", pattern: patterns.address, nullable: true },
         port: { type: "integer", minimum: 1, maximum: 65535, nullable: true },
-        user: { type: "string", pattern: patterns.unixName, nullable: true },
+        // The host scripts run as root; a sudo path does not exist yet.
+        user: { type: "string", enum: ["root"], nullable: true },
         hostKey: { type: "string", pattern: patterns.ed25519HostKey, nullable: true },
         sandbox: { type: "boolean", nullable: true },
       },

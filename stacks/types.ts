@@ -30,7 +30,7 @@ export interface SshConfig {
   address?: string;
   /** SSH port; default 22. */
   port?: number;
-  /** Login user; default root. */
+  /** Login user; root, the only one the host scripts support so far (default). */
   user?: string;
   /** The host's ed25519 public key in authorized_keys form; required unless `sandbox` is true. */
   hostKey?: string;

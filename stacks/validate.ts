@@ -22,20 +22,29 @@ const validateSchema = ajv.compile(stackConfigSchema);
 /** Every error in a stack config: the schema's rules, then the rules that span fields. */
 export function stackConfigErrors(raw: unknown): ConfigError[] {
   const schemaErrors = validateSchema(raw) ? [] : (validateSchema.errors ?? []).map(describeAjvError);
-  return [...schemaErrors, ...crossFieldErrors(raw as DeepPartial<StackConfig>)];
+  return [...nullErrors(raw, ""), ...schemaErrors, ...crossFieldErrors(raw as DeepPartial<StackConfig>)];
 }
 
 /** Cross-field rules also run on a config that breaks the schema, so one run reports everything. */
-type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+export type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** Top-level directories of the OS that a volume must never be mounted over or under. */
+const SYSTEM_PATHS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var/lib/dpkg"];
+
+/**
+ * A key written without a value (`hostKey:` in YAML) arrives as null; ajv's typed schemas accept
+ * null for every optional field, so it is caught here rather than read later as "not pinned".
+ */
+function nullErrors(value: unknown, path: string): ConfigError[] {
+  if (value === null) return [{ path: path || "(root)", message: "has no value: give one, or remove the key for its default" }];
+  if (Array.isArray(value)) return value.flatMap((item, i) => nullErrors(item, `${path}[${i}]`));
+  if (typeof value === "object") {
+    return Object.entries(value as object).flatMap(([key, inner]) => nullErrors(inner, path ? `${path}.${key}` : key));
+  }
+  return [];
+}
 
 const list = <T>(value: T[] | undefined): T[] => (Array.isArray(value) ? value : []);
-
-/** Returns the config typed when it is valid; throws every error at once when it is not. */
-export function validateStackConfig(raw: unknown): StackConfig {
-  const errors = stackConfigErrors(raw);
-  if (errors.length > 0) throw new ConfigValidationError(errors);
-  return raw as StackConfig;
-}
 
 function crossFieldErrors(config: DeepPartial<StackConfig>): ConfigError[] {
   const errors: ConfigError[] = [];
@@ -48,16 +57,23 @@ function crossFieldErrors(config: DeepPartial<StackConfig>): ConfigError[] {
 
   const hosts = list(config?.hosts);
   duplicates(hosts.map((h) => h?.name), (i) => `hosts[${i}].name`, "host name");
+  // Components are named `<host>-<volume>`: host "a-b" with volume "c" and host "a" with volume "b-c" collide.
+  const componentNames = hosts.flatMap((h, i) => list(h?.btrfs?.volumes).map((v, j) => ({ name: `${h?.name}-${v?.name}`, at: `hosts[${i}].btrfs.volumes[${j}].name` })));
+  componentNames.forEach(({ name, at }, index) => {
+    if (componentNames.findIndex((other) => other.name === name) !== index) {
+      errors.push({ path: at, message: `makes the resource name "${name}" a second time (host and volume names are joined with "-")` });
+    }
+  });
   hosts.forEach((host, h) => {
     const ssh = host?.ssh;
     const at = `hosts[${h}].ssh`;
     if (ssh?.sandbox === true) {
       for (const key of ["address", "port", "user", "hostKey"] as const) {
-        if (ssh[key] !== undefined) errors.push({ path: `${at}.${key}`, message: "must not be set when sandbox is true: the sandbox state provides it" });
+        if (ssh[key] != null) errors.push({ path: `${at}.${key}`, message: "must not be set when sandbox is true: the sandbox state provides it" });
       }
     } else if (ssh && typeof ssh === "object") {
-      if (ssh.address === undefined) errors.push({ path: `${at}.address`, message: "is required" });
-      if (ssh.hostKey === undefined) {
+      if (ssh.address == null) errors.push({ path: `${at}.address`, message: "is required" });
+      if (ssh.hostKey == null) {
         errors.push({ path: `${at}.hostKey`, message: "is required: pin the host's ed25519 key (only a host with sandbox: true may omit it)" });
       }
     }
@@ -68,6 +84,9 @@ function crossFieldErrors(config: DeepPartial<StackConfig>): ConfigError[] {
     duplicates(volumes.map((v) => v?.label), (v) => `${volumePath(v)}.label`, "label");
     duplicates(volumes.map((v) => v?.mountpoint), (v) => `${volumePath(v)}.mountpoint`, "mountpoint");
     volumes.forEach((volume, v) => {
+      const mountpoint = volume?.mountpoint;
+      const system = typeof mountpoint === "string" && SYSTEM_PATHS.find((p) => mountpoint === p || mountpoint.startsWith(`${p}/`));
+      if (system) errors.push({ path: `${volumePath(v)}.mountpoint`, message: `is the system directory ${system} or inside it` });
       volumes.forEach((other, o) => {
         const inside = typeof volume?.mountpoint === "string" && typeof other?.mountpoint === "string" &&
           volume.mountpoint.startsWith(`${other.mountpoint}/`);

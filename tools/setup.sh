@@ -12,6 +12,8 @@ DEBIAN_PACKAGES=(debootstrap systemd-container btrfs-progs util-linux shellcheck
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
+# Debian's own Node and npm only bootstrap Node 22 from the npm registry; a machine with npm skips them.
+command -v npm >/dev/null || DEBIAN_PACKAGES+=(nodejs npm)
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$package")

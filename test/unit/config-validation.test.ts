@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { toDottedPath } from "../../lib/schema-errors";
-import { stackConfigErrors, validateStackConfig } from "../../stacks/validate";
+import { ConfigValidationError, stackConfigErrors } from "../../stacks/validate";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGalMW02EhxsccJwMhKX2F6Avhwvj4VM0HeEsoKqxwY0";
 
@@ -68,6 +68,24 @@ describe("stack config validation", () => {
     ["an owner with a semicolon", withHost((h) => (h.btrfs.volumes[0].subvolumes[0].owner = "root;id")), "hosts[0].btrfs.volumes[0].subvolumes[0].owner", "must match"],
     ["an unknown subvolume key", withHost((h) => (h.btrfs.volumes[0].subvolumes[0].size = "1G")), "hosts[0].btrfs.volumes[0].subvolumes[0].size", "unknown key"],
     ["two hosts with one name", { hosts: [validHost(), validHost()] }, "hosts[1].name", 'duplicate host name "dev-1"'],
+    ["a host key written without a value", withHost((h) => (h.ssh.hostKey = null)), "hosts[0].ssh.hostKey", "has no value"],
+    ["an address written without a value", withHost((h) => (h.ssh.address = null)), "hosts[0].ssh.address", "has no value"],
+    ["a limit written without a value", withHost((h) => (h.btrfs.volumes[0].subvolumes[0].limit = null)), "hosts[0].btrfs.volumes[0].subvolumes[0].limit", "has no value"],
+    ["a login user other than root", withHost((h) => (h.ssh.user = "deploy")), "hosts[0].ssh.user", "must be one of: root"],
+    ["a mount option the kernel does not show", withHost((h) => (h.btrfs.volumes[0].mountOptions = ["nofail"])), "hosts[0].btrfs.volumes[0].mountOptions[0]", "must match"],
+    ["a volume mounted over /etc", withHost((h) => (h.btrfs.volumes[0].mountpoint = "/etc")), "hosts[0].btrfs.volumes[0].mountpoint", "system directory /etc"],
+    ["a volume mounted inside /usr", withHost((h) => (h.btrfs.volumes[0].mountpoint = "/usr/local/data")), "hosts[0].btrfs.volumes[0].mountpoint", "system directory /usr"],
+    [
+      "host and volume names that join into the same resource name",
+      {
+        hosts: [
+          { ...validHost(), name: "a-b", btrfs: { volumes: [{ ...validHost().btrfs.volumes[0], name: "c" }] } },
+          { ...validHost(), name: "a", btrfs: { volumes: [{ ...validHost().btrfs.volumes[0], name: "b-c" }] } },
+        ],
+      },
+      "hosts[1].btrfs.volumes[0].name",
+      'makes the resource name "a-b-c" a second time',
+    ],
     [
       "two volumes on one device",
       withHost((h) => h.btrfs.volumes.push({ ...h.btrfs.volumes[0], name: "more", label: "more", mountpoint: "/srv/more" })),
@@ -104,12 +122,16 @@ describe("stack config validation", () => {
       "hosts[0].name",
       "hosts[0].ssh.hostKey",
     ]);
-    expect(() => validateStackConfig(config)).toThrow(/invalid stack config \(4 errors\)/);
+    expect(new ConfigValidationError(stackConfigErrors(config)).message).toMatch(/^invalid stack config \(4 errors\):\n {2}hosts/);
   });
 
-  it("returns a valid config unchanged", () => {
-    const config = { hosts: [validHost()] };
-    expect(validateStackConfig(config)).toEqual({ hosts: [validHost()] });
+  it.each([
+    ["a host key with a comment", withHost((h) => (h.ssh.hostKey = `${HOST_KEY} root@dev-1`))],
+    ["a compression level", withHost((h) => (h.btrfs.volumes[0].mountOptions = ["noatime", "compress=zstd:3"]))],
+    ["a sticky mode", withHost((h) => (h.btrfs.volumes[0].subvolumes[0].mode = "1777"))],
+    ["the root user spelled out", withHost((h) => (h.ssh.user = "root"))],
+  ])("accepts %s", (_case, config) => {
+    expect(stackConfigErrors(config)).toEqual([]);
   });
 
   it("turns JSON pointers into config paths", () => {
