@@ -2,20 +2,25 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
+import { projectRoot } from "../lib/project-root";
+import { userPath } from "../lib/user-path";
 import { ConfigValidationError } from "../stacks/validate";
+import { stackManifestPath } from "../verify/load-manifest";
 import { evaluateStack } from "./evaluate";
 import { renderPlan } from "./plan-text";
 import { redact } from "./redact";
 import { runCommands } from "./run";
-import { PROJECT_ROOT, readStackConfig, type StackConfigMap } from "./stack-file";
+import { readStackConfig, type StackConfigMap } from "./stack-file";
 
 const USAGE = `usage: npm run plan -- --stack NAME [--destroy] [--full] [--config-file FILE]
-       npm run apply -- --stack NAME [--destroy] [--config-file FILE] [--secret KEY=FILE ...]`;
+       npm run apply -- --stack NAME [--destroy] [--config-file FILE] [--secret KEY=FILE ...] [--manifest-out FILE]
 
-/** Where apply leaves the verify manifest of a stack; verify --stack reads it from there. */
-export function manifestPath(stack: string): string {
-  return path.join(PROJECT_ROOT, ".sparks", stack, "verify-manifest.json");
-}
+  --config-file FILE   stack config to read instead of Pulumi.NAME.yaml
+  --secret KEY=FILE    a secret's value from a file, for the secure: values only the Pulumi CLI decrypts
+  --manifest-out FILE  where apply writes the verify manifest (default .sparks/NAME/verify-manifest.json,
+                       which verify --stack NAME reads); destroy writes none
+
+Relative paths are taken from the directory npm was run in.`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -27,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
       full: { type: "boolean", default: false },
       "config-file": { type: "string" },
       secret: { type: "string", multiple: true, default: [] },
+      "manifest-out": { type: "string" },
     },
   });
   const mode = positionals[0];
@@ -34,9 +40,12 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  if (mode === "plan" && values["manifest-out"] !== undefined) throw new UsageError("--manifest-out: plan writes no manifest");
   const stack = values.stack;
   const secretFiles = Object.fromEntries(values.secret.map(parseSecretFlag));
-  const config = readStackConfig(stack, { configFile: values["config-file"], secretFiles });
+  const configFile = values["config-file"] === undefined ? undefined : userPath(values["config-file"]);
+  const manifestFile = values["manifest-out"] === undefined ? stackManifestPath(stack) : userPath(values["manifest-out"]);
+  const config = readStackConfig(stack, { configFile, secretFiles });
   if (mode === "plan") withPlaceholdersForUnsetSecrets(config);
   else if (config.undecrypted.length > 0) {
     console.error(
@@ -52,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (!values.destroy) writeManifest(stack, evaluated.manifest);
+  if (!values.destroy) writeManifest(manifestFile, evaluated.manifest);
   const log = (line: string) => console.log(redact(line, secrets));
   console.log(`${values.destroy ? "destroy" : "apply"} stack ${stack}: ${evaluated.commands.length} commands`);
   const summary = await runCommands(evaluated.commands, { destroy: values.destroy, log });
@@ -66,8 +75,8 @@ async function main(argv: string[]): Promise<number> {
 
 function parseSecretFlag(flag: string): [string, string] {
   const at = flag.indexOf("=");
-  if (at <= 0) throw new UsageError(`--secret ${flag}: expected KEY=FILE`);
-  return [flag.slice(0, at), flag.slice(at + 1)];
+  if (at <= 0 || at === flag.length - 1) throw new UsageError(`--secret ${flag}: expected KEY=FILE`);
+  return [flag.slice(0, at), userPath(flag.slice(at + 1))];
 }
 
 /**
@@ -75,7 +84,7 @@ function parseSecretFlag(flag: string): [string, string] {
  * does not hold (operators set it with `pulumi config set --secret`) is a redacted placeholder.
  */
 function withPlaceholdersForUnsetSecrets(config: StackConfigMap): void {
-  const project = parse(readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
+  const project = parse(readFileSync(path.join(projectRoot(), "Pulumi.yaml"), "utf8")) as {
     config?: Record<string, { secret?: boolean }>;
   };
   for (const [name, declaration] of Object.entries(project.config ?? {})) {
@@ -87,8 +96,7 @@ function withPlaceholdersForUnsetSecrets(config: StackConfigMap): void {
   }
 }
 
-function writeManifest(stack: string, manifest: unknown): void {
-  const file = manifestPath(stack);
+function writeManifest(file: string, manifest: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(`${file}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+import { projectRoot } from "../lib/project-root";
 
 /** A stack's config as the Pulumi engine hands it to the program: `project:key` -> string. */
 export interface StackConfigMap {
@@ -13,16 +12,17 @@ export interface StackConfigMap {
   undecrypted: string[];
 }
 
-/** `--secret KEY=FILE`: a secret's value read from a file, for secrets apply cannot decrypt. */
+/** `--secret KEY=FILE`: a secret's value read from a file (absolute path), for secrets apply cannot decrypt. */
 export type SecretFiles = Record<string, string>;
 
 /**
- * Reads `Pulumi.<stack>.yaml` (or `configFile`) the way the engine would pass it to the program.
- * Encrypted `secure:` values need the stack's secrets provider, which only the Pulumi CLI has: they
- * are taken from `secretFiles` when given, else left as a redacted placeholder and listed.
+ * Reads `Pulumi.<stack>.yaml` at the project root (or `configFile`, an absolute path) the way the
+ * engine would pass it to the program. Encrypted `secure:` values need the stack's secrets
+ * provider, which only the Pulumi CLI has: they are taken from `secretFiles` when given, else left
+ * as a redacted placeholder and listed.
  */
 export function readStackConfig(stack: string, options: { configFile?: string; secretFiles?: SecretFiles } = {}): StackConfigMap {
-  const file = options.configFile ?? path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+  const file = options.configFile ?? path.join(projectRoot(), `Pulumi.${stack}.yaml`);
   const document = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();

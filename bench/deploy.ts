@@ -5,10 +5,13 @@ import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { projectRoot } from "../lib/project-root";
 import { sandboxDown, sandboxUp } from "../sandbox";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = projectRoot();
 const STATE_DIR = path.join(ROOT, ".sandbox-bench");
+/** The bench's own manifest, next to its sandbox: `.sparks/sandbox/` is the developer's. */
+const MANIFEST = path.join(STATE_DIR, "verify-manifest.json");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 
 interface Round {
@@ -21,7 +24,8 @@ interface Round {
 function timed(script: string, args: string[]): Promise<{ seconds: number; output: string }> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    execFile(TSX, [script, ...args], { cwd: ROOT, env: { ...process.env, SPARKS_SANDBOX_DIR: STATE_DIR } }, (error, stdout, stderr) => {
+    const { INIT_CWD: _startedIn, ...env } = process.env;
+    execFile(TSX, [script, ...args], { cwd: ROOT, env: { ...env, SPARKS_SANDBOX_DIR: STATE_DIR } }, (error, stdout, stderr) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (error) reject(new Error(`${script} ${args.join(" ")} failed:\n${stdout}${stderr}`));
       else resolve({ seconds, output: stdout });
@@ -38,10 +42,11 @@ const median = (values: number[]) => {
 async function round(): Promise<Round> {
   await sandboxUp({ stateDir: STATE_DIR, diskSize: "4G" });
   try {
-    const first = await timed("apply/cli.ts", ["apply", "--stack", "sandbox"]);
-    const again = await timed("apply/cli.ts", ["apply", "--stack", "sandbox"]);
+    const apply = ["apply", "--stack", "sandbox", "--manifest-out", MANIFEST];
+    const first = await timed("apply/cli.ts", apply);
+    const again = await timed("apply/cli.ts", apply);
     const changed = Number(/^done: \d+ ran, (\d+) changed/m.exec(again.output)?.[1] ?? NaN);
-    const check = await timed("verify/cli.ts", ["--stack", "sandbox"]);
+    const check = await timed("verify/cli.ts", ["--manifest", MANIFEST]);
     return { first_apply_s: first.seconds, reapply_s: again.seconds, reapply_changed: changed, verify_s: check.seconds };
   } finally {
     await sandboxDown({ stateDir: STATE_DIR });

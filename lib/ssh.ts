@@ -18,7 +18,11 @@ export interface SshEndpoint {
 }
 
 export interface SessionOptions {
-  /** Connection attempts before giving up, a second apart; a refused host key is never retried. Default 1. */
+  /**
+   * Connection attempts before giving up, a second apart. Only a host not reachable yet is tried
+   * again (refused, reset, timed out, name not resolved, hung up before the SSH banner); a refused
+   * login, a refused host key or a protocol failure is reported at once. Default 1.
+   */
   attempts?: number;
   /** Time allowed for one attempt's TCP connect, key exchange and authentication. Default 15000 ms. */
   readyTimeoutMs?: number;
@@ -62,12 +66,29 @@ export class SshConnectError extends Error {
     message: string,
     /** Whether the pinned host key was presented and accepted before the failure. */
     readonly hostKeyVerified: boolean,
+    /** Whether the host could not be reached (yet), so another attempt may succeed; false when it refused us. */
+    readonly unreachable: boolean,
   ) {
     super(message);
   }
 }
 
 const RETRY_DELAY_MS = 1000;
+
+/**
+ * ssh2 tags each error with the layer it came from (`level`). These mean the host was not reached:
+ * TCP refused, reset or timed out, the name did not resolve, or no login within `readyTimeout`.
+ * Authentication (`client-authentication`), the agent, the key exchange (`handshake`) and the
+ * protocol are answers from a reachable host: trying again gets the same answer.
+ */
+const UNREACHABLE_LEVELS = new Set(["client-socket", "client-dns", "client-timeout"]);
+
+function isUnreachable(error: Error & { level?: string }, hostKeySeen: boolean): boolean {
+  if (error.level !== undefined && UNREACHABLE_LEVELS.has(error.level)) return true;
+  // A host that accepts TCP and hangs up before its banner is still starting sshd, or shedding
+  // connections (MaxStartups).
+  return !hostKeySeen && /^Connection lost before handshake$/.test(error.message);
+}
 
 /** One SSH connection to a host; commands run over it one after another or concurrently (one channel each). */
 export class SshSession {
@@ -81,7 +102,10 @@ export class SshSession {
     this.slot = limiter(options.maxChannels ?? 8);
   }
 
-  /** Connects and logs in. Rejects with `HostKeyMismatchError` or, after the last attempt, `SshConnectError`. */
+  /**
+   * Connects and logs in. Rejects with `HostKeyMismatchError`, or `SshConnectError`: at once when
+   * the host refused us, after the last attempt when it could not be reached.
+   */
   static async open(endpoint: SshEndpoint, options: SessionOptions = {}): Promise<SshSession> {
     const pinned = hostKeyBlob(endpoint.hostKey);
     const attempts = Math.max(1, options.attempts ?? 1);
@@ -89,7 +113,7 @@ export class SshSession {
       try {
         return new SshSession(await connect(endpoint, pinned, options.readyTimeoutMs ?? 15_000), endpoint, options);
       } catch (error) {
-        if (error instanceof HostKeyMismatchError || attempt >= attempts) throw error;
+        if (!(error instanceof SshConnectError && error.unreachable) || attempt >= attempts) throw error;
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
       }
     }
@@ -123,12 +147,14 @@ function connect(endpoint: SshEndpoint, pinned: Buffer, readyTimeoutMs: number):
   };
 
   return new Promise((resolve, reject) => {
-    const onError = (error: Error) => {
+    const settle = (message: string, unreachable: boolean) => {
       client.end();
       if (verdict !== undefined && !verdict.match) reject(new HostKeyMismatchError(verdict.expected, verdict.found));
-      else reject(new SshConnectError(error.message, verdict?.match === true));
+      else reject(new SshConnectError(message, verdict?.match === true, unreachable));
     };
-    const onClose = () => onError(new Error("connection closed before login"));
+    const onError = (error: Error & { level?: string }) => settle(error.message, isUnreachable(error, verdict !== undefined));
+    // Closed without an error: before the key exchange, a host not ready yet; after it, a host refusing us.
+    const onClose = () => settle("connection closed before login", verdict === undefined);
     client.once("error", onError);
     client.once("close", onClose);
     client.once("ready", () => {
@@ -142,7 +168,7 @@ function connect(endpoint: SshEndpoint, pinned: Buffer, readyTimeoutMs: number):
       client.connect(config);
     } catch (error) {
       // ssh2 throws synchronously for a config it cannot use, e.g. an encrypted or malformed key.
-      reject(new SshConnectError((error as Error).message, false));
+      reject(new SshConnectError((error as Error).message, false, false));
     }
   });
 }

@@ -1,13 +1,15 @@
 import fs from "node:fs";
+import { parseSize } from "../lib/size";
 import { sh } from "./sh";
 
-const UNITS: Record<string, number> = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
-
-/** Sizes as `truncate` reads them: binary units, e.g. 16G = 16 GiB. */
-export function parseSize(text: string): number {
-  const m = /^(\d+)([KMGT]?)(?:i?B)?$/i.exec(text.trim());
-  if (!m) throw new Error(`--disk-size: expected a number with an optional K, M, G or T suffix, got "${text}"`);
-  const bytes = Number(m[1]) * UNITS[m[2]!.toUpperCase()]!;
+/** `--disk-size`: the project's size grammar (binary units, e.g. 16G = 16 GiB), at least 256M. */
+export function parseDiskSize(text: string): number {
+  let bytes: number;
+  try {
+    bytes = parseSize(text);
+  } catch (error) {
+    throw new Error(`--disk-size: ${(error as Error).message}`);
+  }
   if (bytes < 256 * 2 ** 20) throw new Error(`--disk-size: ${text} is below 256M, too small for a btrfs filesystem`);
   return bytes;
 }

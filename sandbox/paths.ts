@@ -1,5 +1,5 @@
-import fs from "node:fs";
 import path from "node:path";
+import { projectRoot } from "../lib/project-root";
 
 export const CACHE_ROOT = "/var/cache/sparks-sandbox";
 
@@ -18,16 +18,6 @@ export interface StatePaths {
   lock: string;
   /** nspawn's lock on the root directory, created next to it. */
   imageLock: string;
-}
-
-export function projectRoot(): string {
-  let dir = path.resolve(__dirname, "..");
-  while (!fs.existsSync(path.join(dir, "package.json"))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
 }
 
 export function resolveStateDir(stateDir?: string): string {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { removeInRoot, inRoot, writeInRoot } from "./root-files";
 import { sh } from "./sh";
@@ -8,11 +7,6 @@ export function publicKeyOf(pubFileText: string): string {
   const [type, blob] = pubFileText.trim().split(/\s+/);
   if (!type || !blob) throw new Error("malformed public key");
   return `${type} ${blob}`;
-}
-
-export function fingerprint(publicKey: string): string {
-  const blob = Buffer.from(publicKey.split(" ")[1] ?? "", "base64");
-  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
 
 export async function newClientKey(keyPath: string): Promise<string> {

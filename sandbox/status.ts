@@ -1,11 +1,11 @@
 import fs from "node:fs";
+import { fingerprint, hostKeyBlob } from "../lib/host-key";
 import { readConnection, type SandboxConnection } from "./connection";
 import { containerPids, nspawnPids } from "./container";
 import { formatBytes } from "./disk";
 import { statePaths } from "./paths";
 import { cachePath } from "./rootfs";
 import { sshRun } from "./ssh";
-import { fingerprint } from "./ssh-keys";
 import { findLeftovers, isEmpty } from "./teardown";
 
 export interface StatusOptions {
@@ -55,7 +55,7 @@ export async function sandboxStatus(opts: StatusOptions = {}): Promise<SandboxSt
     orphanedPids,
     connection,
     connectionFile: p.connection,
-    hostKeyFingerprint: connection ? fingerprint(connection.hostKey) : null,
+    hostKeyFingerprint: connection ? hostKeyFingerprint(connection.hostKey) : null,
     sshAnswers,
     cache: { path: cachePath(), present: fs.existsSync(cachePath()) },
   };
@@ -77,4 +77,13 @@ export function statusText(s: SandboxStatus): string {
   lines.push(`  cache:      ${s.cache.path} (${s.cache.present ? "present" : "absent"})`);
   if (s.state === "stale") lines.push("  (run `npm run sandbox -- down` or `up` to clean up)");
   return lines.join("\n");
+}
+
+/** Status reports on whatever the state directory holds, a damaged connection.json included. */
+function hostKeyFingerprint(hostKey: string): string {
+  try {
+    return fingerprint(hostKeyBlob(hostKey));
+  } catch {
+    return "unreadable host key in connection.json";
+  }
 }

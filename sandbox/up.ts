@@ -1,8 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
+import { fingerprint, hostKeyBlob } from "../lib/host-key";
 import { writeConnection, type SandboxConnection } from "./connection";
 import { startContainer } from "./container";
-import { attachBlankDisk, formatBytes, parseSize } from "./disk";
+import { attachBlankDisk, formatBytes, parseDiskSize } from "./disk";
 import { configureGuest } from "./guest-config";
 import { withLock } from "./lock";
 import { say, SandboxError, seconds } from "./log";
@@ -12,7 +13,7 @@ import { freePort, portIsFree } from "./port";
 import { requireRootOnLinux, requireTools } from "./preflight";
 import { ensureRootfs } from "./rootfs";
 import { exposedListeners, sshRun, waitForSsh, waitForSystem, type SshTarget } from "./ssh";
-import { authorizeClientKey, fingerprint, newClientKey, newHostKey, writeKnownHosts } from "./ssh-keys";
+import { authorizeClientKey, newClientKey, newHostKey, writeKnownHosts } from "./ssh-keys";
 import { findLeftovers, isEmpty, teardown } from "./teardown";
 
 export interface UpOptions {
@@ -51,7 +52,7 @@ async function reuseIfUp(p: StatePaths, started: number): Promise<UpResult | und
   const left = await findLeftovers(p);
   const c = left.connection;
   if (c && left.nspawn.includes(c.nspawnPid) && (await sshRun(sshTarget(p, c), "true", 15_000)).exitCode === 0) {
-    return { alreadyUp: true, connection: c, connectionFile: p.connection, hostKeyFingerprint: fingerprint(c.hostKey), seconds: (Date.now() - started) / 1000 };
+    return { alreadyUp: true, connection: c, connectionFile: p.connection, hostKeyFingerprint: fingerprint(hostKeyBlob(c.hostKey)), seconds: (Date.now() - started) / 1000 };
   }
   if (!isEmpty(left)) {
     const what = [
@@ -99,7 +100,7 @@ async function boot(p: StatePaths, lower: string, sizeBytes: number, started: nu
     startedAt: new Date().toISOString(),
   };
   writeConnection(p.connection, connection);
-  return { alreadyUp: false, connection, connectionFile: p.connection, hostKeyFingerprint: fingerprint(hostKey), seconds: (Date.now() - started) / 1000 };
+  return { alreadyUp: false, connection, connectionFile: p.connection, hostKeyFingerprint: fingerprint(hostKeyBlob(hostKey)), seconds: (Date.now() - started) / 1000 };
 }
 
 export async function sandboxUp(opts: UpOptions = {}): Promise<UpResult> {
@@ -107,7 +108,7 @@ export async function sandboxUp(opts: UpOptions = {}): Promise<UpResult> {
   await requireTools();
   let sizeBytes: number;
   try {
-    sizeBytes = parseSize(opts.diskSize ?? "16G");
+    sizeBytes = parseDiskSize(opts.diskSize ?? "16G");
   } catch (e) {
     throw new SandboxError((e as Error).message, 2);
   }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { userPath } from "../lib/user-path";
 import { writeJUnit } from "./junit";
 import { loadManifestFile, loadStackManifest, ManifestError, ManifestNotFoundError } from "./load-manifest";
 import type { VerifyManifest } from "./manifest";
@@ -10,6 +11,7 @@ const USAGE = `usage: npm run verify -- (--manifest FILE | --stack NAME) [--juni
 
   --manifest FILE     verify manifest (JSON), e.g. from \`pulumi stack output --json verifyManifest\`
   --stack NAME        read .sparks/NAME/verify-manifest.json, as written by \`npm run apply -- --stack NAME\`
+                      (without --manifest-out)
   --junit FILE        also write JUnit XML: one testsuite per host, one testcase per check
   --identity KEYFILE  private key for every host (default: the manifest's ssh.identityFile, else ssh-agent)
   --json              print the results as JSON instead of the report
@@ -19,9 +21,6 @@ exit status: 0 all checks passed, 1 a check failed, 2 usage error or bad manifes
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 class UsageError extends Error {}
-
-/** The project root: where `.sparks/` lives. */
-const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 export async function main(argv: string[]): Promise<number> {
   let args;
@@ -43,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       manifestFile = args.manifest;
       manifest = loadManifestFile(manifestFile);
     } else {
-      ({ file: manifestFile, manifest } = loadStackManifest(PROJECT_ROOT, args.stack as string));
+      ({ file: manifestFile, manifest } = loadStackManifest(args.stack as string));
     }
   } catch (error) {
     if (error instanceof ManifestError || error instanceof ManifestNotFoundError) {
@@ -89,9 +88,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if ((values.manifest === undefined) === (values.stack === undefined)) {
     throw new UsageError("pass exactly one of --manifest FILE and --stack NAME");
   }
-  // npm runs scripts from the package root; paths on the command line are relative to where the user typed them.
-  const cwd = process.env.INIT_CWD ?? process.cwd();
-  const resolve = (file: string | undefined) => (file === undefined ? undefined : path.resolve(cwd, file));
+  const resolve = (file: string | undefined) => (file === undefined ? undefined : userPath(file));
   return {
     manifest: resolve(values.manifest),
     stack: values.stack,

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import Ajv from "ajv";
-import { describeAjvError, type PathError } from "../lib/schema-errors";
 import { hostKeyBlob } from "../lib/host-key";
+import { projectRoot } from "../lib/project-root";
+import { describeAjvError, type PathError } from "../lib/schema-errors";
 import type { VerifyManifest } from "./manifest";
 import { verifyManifestSchema } from "./manifest-schema";
 
@@ -54,16 +55,19 @@ export function loadManifestFile(file: string): VerifyManifest {
   return validateManifest(raw, file);
 }
 
-/** Where the sandbox apply leaves the manifest of a stack: `.sparks/<stack>/verify-manifest.json`. */
-export function stackManifestPath(projectRoot: string, stack: string): string {
-  return path.join(projectRoot, ".sparks", stack, "verify-manifest.json");
+/**
+ * Where `apply` leaves a stack's manifest unless told otherwise (`--manifest-out`), and where
+ * `verify --stack` reads it: `.sparks/<stack>/verify-manifest.json` under the project root.
+ */
+export function stackManifestPath(stack: string, root: string = projectRoot()): string {
+  return path.join(root, ".sparks", stack, "verify-manifest.json");
 }
 
-export function loadStackManifest(projectRoot: string, stack: string): { file: string; manifest: VerifyManifest } {
+export function loadStackManifest(stack: string, root: string = projectRoot()): { file: string; manifest: VerifyManifest } {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(stack)) {
     throw new ManifestNotFoundError(`invalid stack name "${stack}": letters, digits, '.', '_' and '-' only`);
   }
-  const file = stackManifestPath(projectRoot, stack);
+  const file = stackManifestPath(stack, root);
   if (!existsSync(file)) {
     throw new ManifestNotFoundError(
       `no manifest for stack ${stack}: run npm run apply -- --stack ${stack}, or pass --manifest ` +

@@ -40,7 +40,7 @@ export interface BtrfsVolumeExpectation {
   mountUnit: string;
   /** Options that must appear among the mounted filesystem's options. */
   mountOptions: string[];
-  /** Whether btrfs quotas must be enabled (any subvolume declares a limit). */
+  /** Whether btrfs quotas must be enabled (a subvolume declares a limit); when false, either state is right. */
   quotas: boolean;
   subvolumes: SubvolumeExpectation[];
 }

@@ -11,8 +11,10 @@ if (blocker) console.warn(`skipping the e2e tests: ${blocker}`);
 
 const RESULTS = path.join(ROOT, "test-results");
 const VOLUME = "btrfs sandbox-data";
-const apply = (...args: string[]) => runCli("apply/cli.ts", ["apply", "--stack", "sandbox", ...args]);
-const verify = (junit: string) => runCli("verify/cli.ts", ["--stack", "sandbox", "--junit", path.join(RESULTS, junit)]);
+/** The e2e run's own manifest: `.sparks/sandbox/` is the developer's. */
+const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox.json");
+const apply = (...args: string[]) => runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--manifest-out", MANIFEST, ...args]);
+const verify = (junit: string) => runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit)]);
 
 /** The sandbox stack with its volume marked protected: destroy must leave its data. */
 function protectedStackFile(): string {

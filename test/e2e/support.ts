@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { projectRoot } from "../../lib/project-root";
 import { readConnection } from "../../sandbox/connection";
 import { statePaths } from "../../sandbox/paths";
 import { SshSession, type ExecResult } from "../../lib/ssh";
 
-export const ROOT = path.resolve(__dirname, "../..");
+export const ROOT = projectRoot();
 /** The e2e tests' own sandbox, apart from one a developer may have up in `.sandbox`. */
 export const E2E_SANDBOX_DIR = path.join(ROOT, ".sandbox-e2e");
 
@@ -25,14 +26,18 @@ export interface CliRun {
   seconds: number;
 }
 
-/** Runs one of the project's CLIs as an operator would, against the e2e sandbox. */
+/**
+ * Runs one of the project's CLIs as an operator would, against the e2e sandbox, from the project
+ * root: relative paths are taken from there, not from where `npm run` started the tests (INIT_CWD).
+ */
 export function runCli(script: string, args: string[]): Promise<CliRun> {
   const started = Date.now();
+  const { INIT_CWD: _startedIn, ...env } = process.env;
   return new Promise((resolve) => {
     const child = execFile(
       path.join(ROOT, "node_modules/.bin/tsx"),
       [script, ...args],
-      { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SPARKS_SANDBOX_DIR: E2E_SANDBOX_DIR } },
+      { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...env, SPARKS_SANDBOX_DIR: E2E_SANDBOX_DIR } },
       (_error, stdout, stderr) => resolve({ code: child.exitCode, output: stdout + stderr, seconds: (Date.now() - started) / 1000 }),
     );
   });

@@ -13,13 +13,16 @@ interface PlanRun {
   stderr: string;
 }
 
-/** `npm run plan` as a reviewer runs it: a fresh process, the real program, the stack's own file. */
-function runPlan(args: string[]): Promise<PlanRun> {
+/**
+ * `npm run plan` as a reviewer runs it: a fresh process, the real program, the stack's own file.
+ * npm starts it in the project root and says in INIT_CWD where the reviewer typed the command.
+ */
+function runPlan(args: string[], typedIn = ROOT): Promise<PlanRun> {
   return new Promise((resolve) => {
     const child = execFile(
       path.join(ROOT, "node_modules/.bin/tsx"),
       ["apply/cli.ts", "plan", ...args],
-      { cwd: ROOT, encoding: "utf8", env: { ...process.env, SPARKS_SANDBOX_DIR: FIXTURE_SANDBOX } },
+      { cwd: ROOT, encoding: "utf8", env: { ...process.env, SPARKS_SANDBOX_DIR: FIXTURE_SANDBOX, INIT_CWD: typedIn } },
       (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
     );
   });
@@ -35,7 +38,7 @@ const PLANS = {
 const plans = {} as Record<keyof typeof PLANS, PlanRun>;
 
 beforeAll(async () => {
-  const runs = await Promise.all(Object.values(PLANS).map(runPlan));
+  const runs = await Promise.all(Object.values(PLANS).map((args) => runPlan(args)));
   Object.keys(PLANS).forEach((name, i) => (plans[name as keyof typeof PLANS] = runs[i]));
 }, 120_000);
 
@@ -80,6 +83,7 @@ describe("plan: what each stack would run", () => {
   });
 
   it("refuses an invalid config with every error named by path, and connects to nothing", { timeout: 60_000 }, async () => {
+    // The config file is named relative to where the command was typed, not to the project root.
     const server = createServer();
     let connections = 0;
     server.on("connection", (socket) => {
@@ -102,7 +106,7 @@ describe("plan: what each stack would run", () => {
         "          - { name: data, device: /dev/vdb, label: x, mountpoint: /srv/x, subvolumes: [{ name: 'a b' }] }",
       ].join("\n"),
     );
-    const result = await runPlan(["--stack", "invalid", "--config-file", configFile]);
+    const result = await runPlan(["--stack", "invalid", "--config-file", path.basename(configFile)], path.dirname(configFile));
     await new Promise((resolve) => setTimeout(resolve, 200));
     server.close();
     expect(result.code).toBe(2);

@@ -221,6 +221,37 @@ describe("SshSession", () => {
     expect(error).toMatchObject({ hostKeyVerified: true, message: expect.stringMatching(/authentication methods failed/) });
   });
 
+  it("reports a refused login after one attempt, however many are allowed", async () => {
+    const before = connections;
+    const started = Date.now();
+    const error = await SshSession.open({ ...endpoint(), privateKey: Buffer.from(strangerKey.private) }, { attempts: 30 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SshConnectError);
+    expect(error).toMatchObject({ hostKeyVerified: true, unreachable: false, message: expect.stringMatching(/authentication methods failed/) });
+    expect(connections - before).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("retries a host that accepts TCP and hangs up before its SSH banner", async () => {
+    let accepted = 0;
+    const hangUp = createTcpServer((socket) => {
+      accepted++;
+      socket.destroy();
+    });
+    const hangUpPort = await new Promise<number>((resolve) =>
+      hangUp.listen(0, "127.0.0.1", () => resolve((hangUp.address() as AddressInfo).port)),
+    );
+    try {
+      const error = await SshSession.open({ ...endpoint(hostKey, hangUpPort), ...login }, { attempts: 2 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SshConnectError);
+      expect(error).toMatchObject({ hostKeyVerified: false, unreachable: true });
+      expect(accepted).toBe(2);
+    } finally {
+      await new Promise<void>((resolve) => hangUp.close(() => resolve()));
+    }
+  });
+
   it("retries a refused connection until the host answers", async () => {
     const freePort = await new Promise<number>((resolve) => {
       const probe = createTcpServer().listen(0, "127.0.0.1", () => {
@@ -243,7 +274,7 @@ describe("SshSession", () => {
     const started = Date.now();
     const error = await SshSession.open({ ...endpoint(hostKey, 1), ...login }, { attempts: 2 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SshConnectError);
-    expect(error).toMatchObject({ hostKeyVerified: false, message: expect.stringMatching(/ECONNREFUSED/) });
+    expect(error).toMatchObject({ hostKeyVerified: false, unreachable: true, message: expect.stringMatching(/ECONNREFUSED/) });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
   });
 
@@ -281,7 +312,7 @@ describe("SshSession", () => {
       const error = await SshSession.open({ ...endpoint(), privateKey: Buffer.from(strangerKey.private), agent: agentSocket }).catch(
         (e: unknown) => e,
       );
-      expect(error).toMatchObject({ name: "SshConnectError", hostKeyVerified: true });
+      expect(error).toMatchObject({ name: "SshConnectError", hostKeyVerified: true, unreachable: false });
     });
   });
 });

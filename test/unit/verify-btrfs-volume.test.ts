@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseFindmnt, parseQgroupShow, parseStat, parseSubvolumeId } from "../../verify/checks/btrfs-output";
+import { hasMountOption, parseFindmnt, parseQgroupShow, parseStat, parseSubvolumeId } from "../../verify/checks/btrfs-output";
 import { checkBtrfsVolume, plannedBtrfsVolumeChecks } from "../../verify/checks/btrfs-volume";
 import type { BtrfsVolumeExpectation } from "../../verify/manifest";
 import type { CheckResult, Exec, ExecResult } from "../../verify/types";
@@ -178,6 +178,22 @@ describe("checkBtrfsVolume", () => {
     });
   });
 
+  it("names the form the kernel lists an option in when it fails", async () => {
+    const v = volume();
+    v.mountOptions = ["compress=zstd:1", "commit=30", "commit=60"];
+    const results = await checkBtrfsVolume(fakeHost().exec, v);
+    expect(byName(results, "btrfs data: mount option compress=zstd:1")).toMatchObject({ status: "fail", expected: "compress=zstd:1" });
+    expect(byName(results, "btrfs data: mount option commit=30")).toMatchObject({ status: "pass" });
+    expect(byName(results, "btrfs data: mount option commit=60")).toMatchObject({ status: "fail", expected: "commit=60" });
+    v.mountOptions = ["compress=zlib"];
+    const zlib = await checkBtrfsVolume(fakeHost().exec, v);
+    expect(byName(zlib, "btrfs data: mount option compress=zlib")).toMatchObject({
+      status: "fail",
+      expected: "compress=zlib (listed as compress=zlib:3)",
+      found: "rw,noatime,compress=zstd:3,discard=async,space_cache=v2,subvolid=5,subvol=/",
+    });
+  });
+
   it("fails the filesystem check when something else is mounted there", async () => {
     const ext4 = ok(recorded.findmnt.stdout.replace('"fstype": "btrfs"', '"fstype": "ext4"'));
     const results = await checkBtrfsVolume(fakeHost({ findmnt: ext4 }).exec, volume());
@@ -199,14 +215,39 @@ describe("checkBtrfsVolume", () => {
     expect(byName(results, "btrfs data/cache: no qgroup limit").status).toBe("pass");
   });
 
-  it("passes 'quotas disabled' when quotas are off and none are declared, and fails it when they are on", async () => {
+  it("passes the quota check when no limit is declared, whether quotas are off or left on", async () => {
     const v = volume();
     v.quotas = false;
     v.subvolumes.forEach((s) => (s.limitBytes = null));
     const off = await checkBtrfsVolume(fakeHost({ qgroupShow: recorded.qgroupShowQuotasOff }).exec, v);
-    expect(byName(off, "btrfs data: quotas disabled").status).toBe("pass");
-    const on = await checkBtrfsVolume(fakeHost().exec, v);
-    expect(byName(on, "btrfs data: quotas disabled")).toMatchObject({ status: "fail", expected: "disabled", found: "enabled" });
+    expect(byName(off, "btrfs data: quotas not required")).toMatchObject({ status: "pass", found: "disabled" });
+    expect(byName(off, "btrfs data/pg: no qgroup limit").status).toBe("pass");
+    // All limits removed from a protected volume: its quota command is retained, quotas stay on.
+    const leftOn = ok(recorded.qgroupShow.stdout.replace("104857600", "     none"));
+    const on = await checkBtrfsVolume(fakeHost({ qgroupShow: leftOn }).exec, v);
+    expect(on.filter((r) => r.status !== "pass")).toEqual([]);
+    expect(byName(on, "btrfs data: quotas not required")).toMatchObject({ status: "pass", found: "enabled (not required)" });
+  });
+
+  it("still fails a limit left behind on a subvolume when none is declared and quotas are left on", async () => {
+    const v = volume();
+    v.quotas = false;
+    v.subvolumes.forEach((s) => (s.limitBytes = null));
+    const results = await checkBtrfsVolume(fakeHost().exec, v);
+    expect(byName(results, "btrfs data: quotas not required").status).toBe("pass");
+    expect(byName(results, "btrfs data/pg: no qgroup limit")).toMatchObject({ status: "fail", expected: "none", found: "104857600" });
+  });
+
+  it("fails the quota check with the tool's error when quotas cannot be read, required or not", async () => {
+    const denied = err(1, "ERROR: can't list qgroups: Operation not permitted\n");
+    const v = volume();
+    v.quotas = false;
+    v.subvolumes.forEach((s) => (s.limitBytes = null));
+    const results = await checkBtrfsVolume(fakeHost({ qgroupShow: denied }).exec, v);
+    expect(byName(results, "btrfs data: quotas not required")).toMatchObject({
+      status: "fail",
+      found: "ERROR: can't list qgroups: Operation not permitted",
+    });
   });
 
   it("fails a limit that differs from the qgroup's max_rfer", async () => {
@@ -304,3 +345,88 @@ describe("btrfs output parsers", () => {
     expect(parseStat("")).toBeUndefined();
   });
 });
+
+// findmnt -n -o OPTIONS of a fresh btrfs on a loop device mounted with `-o <key>`, recorded on
+// Linux 6.18 (util-linux 2.38.1): the form the kernel lists each option back in.
+const tail = "discard=async,space_cache=v2,subvolid=5,subvol=/";
+const listed: Record<string, string> = {
+  noatime: `rw,noatime,${tail}`,
+  relatime: `rw,relatime,${tail}`,
+  "noatime,nodiratime": `rw,noatime,nodiratime,${tail}`,
+  "noatime,relatime": `rw,noatime,${tail}`,
+  lazytime: `rw,relatime,lazytime,${tail}`,
+  nodatacow: `rw,relatime,nodatasum,nodatacow,${tail}`,
+  nodatasum: `rw,relatime,nodatasum,${tail}`,
+  autodefrag: "rw,relatime,discard=async,space_cache=v2,autodefrag,subvolid=5,subvol=/",
+  ssd: `rw,relatime,ssd,${tail}`,
+  nossd: `rw,relatime,nossd,${tail}`,
+  "discard=async": `rw,relatime,${tail}`,
+  "space_cache=v2": `rw,relatime,${tail}`,
+  "compress=zstd": `rw,relatime,compress=zstd:3,${tail}`,
+  "compress=zstd:1": `rw,relatime,compress=zstd:1,${tail}`,
+  "compress=zstd:0": `rw,relatime,compress=zstd:3,${tail}`,
+  "compress=zstd:05": `rw,relatime,compress=zstd:5,${tail}`,
+  "compress=zstd:20": `rw,relatime,compress=zstd:15,${tail}`,
+  "compress=zlib": `rw,relatime,compress=zlib:3,${tail}`,
+  "compress=zlib:0": `rw,relatime,compress=zlib:3,${tail}`,
+  "compress=zlib:15": `rw,relatime,compress=zlib:9,${tail}`,
+  "compress=lzo": `rw,relatime,compress=lzo,${tail}`,
+  "compress=lzo:5": `rw,relatime,compress=lzo,${tail}`,
+  "compress-force=zstd": `rw,relatime,compress-force=zstd:3,${tail}`,
+  "compress-force=zstd:0": `rw,relatime,compress-force=zstd:3,${tail}`,
+  "compress-force=zlib:4": `rw,relatime,compress-force=zlib:4,${tail}`,
+  "compress-force=lzo": `rw,relatime,compress-force=lzo,${tail}`,
+  "commit=30": `rw,relatime,${tail}`,
+  "commit=0": `rw,relatime,${tail}`,
+  "commit=60": "rw,relatime,discard=async,space_cache=v2,commit=60,subvolid=5,subvol=/",
+  "commit=030": "rw,relatime,discard=async,space_cache=v2,commit=24,subvolid=5,subvol=/",
+  "compress-force=zstd,nodiratime,lazytime,commit=120":
+    "rw,nodiratime,relatime,lazytime,compress-force=zstd:3,discard=async,space_cache=v2,commit=120,subvolid=5,subvol=/",
+  "compress=zstd,nodatacow": `rw,relatime,nodatasum,nodatacow,${tail}`,
+};
+const live = (mountedWith: string) => listed[mountedWith]!.split(",");
+
+describe("mount options: declared against what the kernel lists", () => {
+  it.each(Object.keys(listed).filter((key) => key !== "noatime,relatime" && key !== "compress=zstd,nodatacow"))(
+    "finds every option of a mount with %s",
+    (mountedWith) => {
+      for (const option of mountedWith.split(",")) expect([option, hasMountOption(live(mountedWith), option)]).toEqual([option, true]);
+    },
+  );
+
+  it("accepts nodatasum from a mount with nodatacow, which implies it", () => {
+    expect(hasMountOption(live("nodatacow"), "nodatasum")).toBe(true);
+  });
+
+  it.each([
+    ["compress=zstd", "compress-force=zstd"],
+    ["compress-force=zstd", "compress=zstd"],
+    ["compress=zstd", "compress=zstd:1"],
+    ["compress=zstd:1", "compress=zstd"],
+    ["compress=zstd:15", "compress=zstd:05"],
+    ["compress=zlib", "compress=zstd"],
+    ["compress=zlib:9", "compress=zlib"],
+    ["compress=lzo", "compress=zstd"],
+    ["compress-force=lzo", "compress=lzo"],
+    ["commit=30", "commit=60"],
+    ["commit=60", "commit=30"],
+    ["commit=24", "commit=30"],
+    ["nodatacow", "nodatasum"],
+    ["noatime", "relatime"],
+    ["relatime", "noatime"],
+    ["nodiratime", "noatime"],
+    ["lazytime", "relatime"],
+    ["ssd", "nossd"],
+    ["nossd", "ssd"],
+    ["autodefrag", "noatime"],
+  ])("does not find %s on a mount with %s", (option, mountedWith) => {
+    expect(hasMountOption(live(mountedWith), option)).toBe(false);
+  });
+
+  it("fails the option the kernel dropped when the declared ones contradict each other", () => {
+    // The last of noatime/relatime and of compress/nodatacow wins; config validation must refuse the pair.
+    expect(hasMountOption(live("noatime,relatime"), "relatime")).toBe(false);
+    expect(hasMountOption(live("compress=zstd,nodatacow"), "compress=zstd")).toBe(false);
+  });
+});
+

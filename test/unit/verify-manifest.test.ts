@@ -116,19 +116,19 @@ describe("loading a manifest", () => {
 
   it("finds a stack's manifest where the apply step writes it", () => {
     const root = tempDir();
-    const file = stackManifestPath(root, "sandbox");
+    const file = stackManifestPath("sandbox", root);
     expect(file).toBe(path.join(root, ".sparks", "sandbox", "verify-manifest.json"));
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(manifest()));
-    expect(loadStackManifest(root, "sandbox")).toEqual({ file, manifest: manifest() });
+    expect(loadStackManifest("sandbox", root)).toEqual({ file, manifest: manifest() });
   });
 
   it("tells how to produce a stack's manifest when there is none", () => {
     const root = tempDir();
-    expect(() => loadStackManifest(root, "dev")).toThrow(
+    expect(() => loadStackManifest("dev", root)).toThrow(
       "no manifest for stack dev: run npm run apply -- --stack dev, or pass --manifest " +
         "(e.g. from `pulumi stack output --json verifyManifest`)",
     );
-    expect(() => loadStackManifest(root, "../etc")).toThrow(/invalid stack name/);
+    expect(() => loadStackManifest("../etc", root)).toThrow(/invalid stack name/);
   });
 });

@@ -3,6 +3,7 @@ import { command } from "../../lib/shell-quote";
 import type { CheckResult, Exec, ExecResult, PlannedCheck } from "../types";
 import {
   hasMountOption,
+  kernelMountOption,
   type Mount,
   parseFindmnt,
   parseQgroupShow,
@@ -23,7 +24,7 @@ export const btrfsCheckNames = {
   fstype: (v: Volume) => `btrfs ${v.name}: filesystem is btrfs`,
   label: (v: Volume) => `btrfs ${v.name}: label ${v.label}`,
   mountOption: (v: Volume, option: string) => `btrfs ${v.name}: mount option ${option}`,
-  quotas: (v: Volume) => `btrfs ${v.name}: quotas ${v.quotas ? "enabled" : "disabled"}`,
+  quotas: (v: Volume) => `btrfs ${v.name}: quotas ${v.quotas ? "enabled" : "not required"}`,
   subvolume: (v: Volume, s: Subvolume) => `btrfs ${v.name}/${s.name}: subvolume at ${s.path}`,
   owner: (v: Volume, s: Subvolume) => `btrfs ${v.name}/${s.name}: owner ${s.owner}`,
   group: (v: Volume, s: Subvolume) => `btrfs ${v.name}/${s.name}: group ${s.group}`,
@@ -48,8 +49,8 @@ export function plannedBtrfsVolumeChecks(volume: Volume): PlannedCheck[] {
     { name: n.device(volume), expected: volume.device },
     { name: n.fstype(volume), expected: "btrfs" },
     { name: n.label(volume), expected: volume.label },
-    ...volume.mountOptions.map((o) => ({ name: n.mountOption(volume, o), expected: o })),
-    { name: n.quotas(volume), expected: volume.quotas ? "enabled" : "disabled" },
+    ...volume.mountOptions.map((o) => ({ name: n.mountOption(volume, o), expected: mountOptionExpected(o) })),
+    { name: n.quotas(volume), expected: quotasExpected(volume) },
     ...volume.subvolumes.flatMap((s) => [
       { name: n.subvolume(volume, s), expected: "a btrfs subvolume" },
       { name: n.owner(volume, s), expected: s.owner },
@@ -98,20 +99,11 @@ export async function checkBtrfsVolume(exec: Exec, volume: Volume, options: Btrf
 
   for (const option of volume.mountOptions) {
     const name = n.mountOption(volume, option);
-    results.push(hasMountOption(mount.options, option) ? pass(name) : fail(name, option, mount.options.join(",")));
+    results.push(hasMountOption(mount.options, option) ? pass(name) : fail(name, mountOptionExpected(option), mount.options.join(",")));
   }
 
-  // `btrfs qgroup show` fails with "quotas not enabled" exactly when quotas are off.
   const quota = quotaState(qgroupShow);
-  const quotasName = n.quotas(volume);
-  const expectedQuota = volume.quotas ? "enabled" : "disabled";
-  results.push(
-    quota.state === "unknown"
-      ? fail(quotasName, expectedQuota, quota.error)
-      : quota.state === expectedQuota
-        ? pass(quotasName, quota.state)
-        : fail(quotasName, expectedQuota, quota.state),
-  );
+  results.push(checkQuotas(volume, quota));
 
   const subvolumes = await Promise.all(volume.subvolumes.map((s) => checkSubvolume(exec, btrfs, volume, s, quota)));
   return [...results, ...subvolumes.flat()];
@@ -122,10 +114,26 @@ type QuotaState =
   | { state: "disabled" }
   | { state: "unknown"; error: string };
 
+/** `btrfs qgroup show` fails with "quotas not enabled" exactly when quotas are off. */
 function quotaState(result: ExecResult): QuotaState {
   if (result.code === 0) return { state: "enabled", qgroups: parseQgroupShow(result.stdout) };
   if (/quotas not enabled/i.test(result.stderr)) return { state: "disabled" };
   return { state: "unknown", error: commandError(result) };
+}
+
+const quotasExpected = (volume: Volume) => (volume.quotas ? "enabled" : "enabled or disabled");
+
+/**
+ * Quotas must be on when a subvolume declares a limit. Without one either state is right: nothing
+ * turns quotas off when the last limit goes (the volume may be protected, its quota command
+ * retained), and the per-subvolume checks still catch a limit left behind.
+ */
+function checkQuotas(volume: Volume, quota: QuotaState): CheckResult {
+  const name = btrfsCheckNames.quotas(volume);
+  const expected = quotasExpected(volume);
+  if (quota.state === "unknown") return fail(name, expected, quota.error);
+  if (!volume.quotas) return pass(name, quota.state === "enabled" ? "enabled (not required)" : "disabled");
+  return quota.state === "enabled" ? pass(name, "enabled") : fail(name, expected, "disabled");
 }
 
 async function checkDevice(exec: Exec, volume: Volume, mount: Mount): Promise<CheckResult> {
@@ -204,6 +212,13 @@ function notMounted(volume: Volume, atBoot: CheckResult, found: string): CheckRe
     atBoot,
     ...rest.map((check) => fail(check.name, check.expected, NOT_MOUNTED)),
   ];
+}
+
+/** The option, and how the kernel lists it when that differs from how it was written. */
+function mountOptionExpected(option: string): string {
+  const shown = kernelMountOption(option);
+  if (shown === option) return option;
+  return `${option} (listed as ${shown ?? `no ${option.split("=")[0]}= option`})`;
 }
 
 const limitText = (bytes: number | null) => (bytes === null ? "none" : String(bytes));
