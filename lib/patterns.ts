@@ -16,7 +16,7 @@ export const patterns = {
   /** Options the kernel lists back in /proc/mounts, so verify can prove them. */
   mountOption:
     "^(noatime|relatime|nodiratime|lazytime|nodatacow|nodatasum|autodefrag|ssd|nossd|discard=async|space_cache=v2|" +
-    "(compress|compress-force)=(zstd|lzo|zlib)(:[0-9]{1,2})?|commit=[0-9]{1,4})$",
+    "(compress|compress-force)=(zstd(:([1-9]|1[0-5]))?|zlib(:[1-9])?|lzo)|commit=[1-9][0-9]{0,3})$",
   unixName: "^[a-z_][a-z0-9_-]{0,31}$",
   octalMode: "^[0-7]{3,4}$",
   size: "^[1-9][0-9]{0,15}[KMGT]?$",

@@ -28,6 +28,14 @@ export function stackConfigErrors(raw: unknown): ConfigError[] {
 /** Cross-field rules also run on a config that breaks the schema, so one run reports everything. */
 export type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
+/** Mount options of which the kernel silently keeps one: declaring both would never verify. */
+const CONFLICTING_OPTIONS: [RegExp, RegExp][] = [
+  [/^noatime$/, /^relatime$/],
+  [/^ssd$/, /^nossd$/],
+  [/^compress=/, /^compress-force=/],
+  [/^compress(-force)?=/, /^nodatacow$/],
+];
+
 /** Top-level directories of the OS that a volume must never be mounted over or under. */
 const SYSTEM_PATHS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var/lib/dpkg"];
 
@@ -94,6 +102,14 @@ function crossFieldErrors(config: DeepPartial<StackConfig>): ConfigError[] {
           errors.push({ path: `${volumePath(v)}.mountpoint`, message: `is inside volume "${other?.name}" (${other?.mountpoint})` });
         }
       });
+      const options = list(volume?.mountOptions).filter((o): o is string => typeof o === "string");
+      for (const [a, b] of CONFLICTING_OPTIONS) {
+        const first = options.find((o) => a.test(o));
+        const second = options.find((o) => b.test(o));
+        if (first && second) {
+          errors.push({ path: `${volumePath(v)}.mountOptions`, message: `"${first}" and "${second}" contradict each other: the kernel keeps only one` });
+        }
+      }
       const subvolumes = list(volume?.subvolumes);
       duplicates(subvolumes.map((s) => s?.name), (s) => `${volumePath(v)}.subvolumes[${s}].name`, "subvolume name");
     });

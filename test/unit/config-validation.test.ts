@@ -73,6 +73,11 @@ describe("stack config validation", () => {
     ["a limit written without a value", withHost((h) => (h.btrfs.volumes[0].subvolumes[0].limit = null)), "hosts[0].btrfs.volumes[0].subvolumes[0].limit", "has no value"],
     ["a login user other than root", withHost((h) => (h.ssh.user = "deploy")), "hosts[0].ssh.user", "must be one of: root"],
     ["a mount option the kernel does not show", withHost((h) => (h.btrfs.volumes[0].mountOptions = ["nofail"])), "hosts[0].btrfs.volumes[0].mountOptions[0]", "must match"],
+    ["a zstd level above 15", withHost((h) => (h.btrfs.volumes[0].mountOptions = ["compress=zstd:20"])), "hosts[0].btrfs.volumes[0].mountOptions[0]", "must match"],
+    ["an lzo level, which the kernel drops", withHost((h) => (h.btrfs.volumes[0].mountOptions = ["compress=lzo:5"])), "hosts[0].btrfs.volumes[0].mountOptions[0]", "must match"],
+    ["a commit interval with a leading zero", withHost((h) => (h.btrfs.volumes[0].mountOptions = ["commit=030"])), "hosts[0].btrfs.volumes[0].mountOptions[0]", "must match"],
+    ["noatime with relatime", withHost((h) => (h.btrfs.volumes[0].mountOptions = ["noatime", "relatime"])), "hosts[0].btrfs.volumes[0].mountOptions", '"noatime" and "relatime" contradict'],
+    ["compression with nodatacow", withHost((h) => (h.btrfs.volumes[0].mountOptions = ["compress=zstd", "nodatacow"])), "hosts[0].btrfs.volumes[0].mountOptions", "contradict each other"],
     ["a volume mounted over /etc", withHost((h) => (h.btrfs.volumes[0].mountpoint = "/etc")), "hosts[0].btrfs.volumes[0].mountpoint", "system directory /etc"],
     ["a volume mounted inside /usr", withHost((h) => (h.btrfs.volumes[0].mountpoint = "/usr/local/data")), "hosts[0].btrfs.volumes[0].mountpoint", "system directory /usr"],
     [
