@@ -44,8 +44,6 @@ export class BtrfsVolume extends pulumi.ComponentResource {
 
   /** What verify checks for this volume. */
   readonly expected: BtrfsVolumeExpectation;
-  /** Completes once the volume and all its subvolumes are in place. */
-  readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: BtrfsVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
     super(BtrfsVolume.TYPE, name, {}, opts);
@@ -85,20 +83,22 @@ export class BtrfsVolume extends pulumi.ComponentResource {
       },
       childOpts([format]),
     );
+    // Quota and subvolume scripts act only on this filesystem; a changed device re-runs them in place.
+    const volumeParams = { DEVICE: device, LABEL: label, MOUNTPOINT: mountpoint };
     const quota = quotas
       ? hostCommand(
           `${name}-quota`,
           {
             connection,
-            create: { script: "btrfs-volume/quota.sh", params: { MOUNTPOINT: mountpoint } },
-            delete: { script: "btrfs-volume/quota.delete.sh", params: { MOUNTPOINT: mountpoint } },
+            create: { script: "btrfs-volume/quota.sh", params: volumeParams },
+            delete: { script: "btrfs-volume/quota.delete.sh", params: volumeParams },
           },
           childOpts([mount]),
         )
       : undefined;
-    const subvolumeCommands = subvolumes.map((subvolume) => {
-      const params = { MOUNTPOINT: mountpoint, NAME: subvolume.name };
-      return hostCommand(
+    for (const subvolume of subvolumes) {
+      const params = { ...volumeParams, NAME: subvolume.name };
+      hostCommand(
         `${name}-subvolume-${subvolume.name}`,
         {
           connection,
@@ -116,8 +116,7 @@ export class BtrfsVolume extends pulumi.ComponentResource {
         },
         childOpts(quota ? [quota] : [mount]),
       );
-    });
-    this.ready = [mount, ...(quota ? [quota] : []), ...subvolumeCommands];
+    }
     this.registerOutputs({});
   }
 }

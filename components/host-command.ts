@@ -14,7 +14,11 @@ export interface HostCommandArgs {
   connection: command.types.input.remote.ConnectionArgs;
   /** Runs on create and on any in-place update. */
   create: ScriptCall;
-  /** Runs on destroy (and after a replacement); default nothing. */
+  /**
+   * Runs when the resource is deleted: on destroy, when it leaves the program (a rename deletes
+   * the old name after creating the new one), and on a replacement (`replaceOn`), before the
+   * replacement's create. Never with `retainOnDelete`. Default nothing.
+   */
   delete?: ScriptCall;
   /** Secrets for the script, sent on stdin so they never appear in the command or a diff. */
   stdin?: pulumi.Input<string>;
@@ -22,21 +26,27 @@ export interface HostCommandArgs {
   replaceOn?: pulumi.Input<unknown>[];
 }
 
-/** One remote command: one concern of one component on one host. */
+/**
+ * One remote command: one concern of one component on one host. Its scripts get its resource name
+ * as `RESOURCE`, which they record in the ownership markers of what they manage (lib/owner.sh).
+ */
 export function hostCommand(
   name: string,
   args: HostCommandArgs,
   opts: pulumi.CustomResourceOptions,
 ): command.remote.Command {
+  const render = (call: ScriptCall) => renderRemoteCommand(call.script, { ...call.params, RESOURCE: name });
   return new command.remote.Command(
     name,
     {
       connection: args.connection,
-      create: renderRemoteCommand(args.create.script, args.create.params),
-      delete: args.delete && renderRemoteCommand(args.delete.script, args.delete.params),
+      create: render(args.create),
+      delete: args.delete && render(args.delete),
       stdin: args.stdin,
       triggers: args.replaceOn,
       logging: "stdoutAndStderr",
+      // The provider would pass the previous output through SSH setenv, which stock sshd refuses.
+      addPreviousOutputInEnv: false,
     },
     {
       ...opts,

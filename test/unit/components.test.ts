@@ -1,5 +1,10 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HEADER_END, renderScriptBody, SCRIPTS_DIR } from "../../components/host-script";
 
 interface Registered {
   type: string;
@@ -38,6 +43,13 @@ function newHost(name: string) {
 const resolve = <T>(output: pulumi.Output<T>) => new Promise<T>((ok) => output.apply(ok));
 const settle = () => new Promise((ok) => setTimeout(ok, 50));
 const named = (prefix: string) => registered.filter((r) => r.name.startsWith(prefix));
+
+/** The `NAME=value` lines of a rendered command's parameter header, values as rendered. */
+function headerParams(remoteCommand: string): Record<string, string> {
+  const lines = remoteCommand.split("\n");
+  const header = lines.slice(2, lines.indexOf(HEADER_END));
+  return Object.fromEntries(header.map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+}
 
 describe("Host", () => {
   it("registers wait-for-ssh and base packages under its own name, with one pinned connection", async () => {
@@ -119,5 +131,96 @@ describe("BtrfsVolume", () => {
     expect(create).toContain("MODE=750\n");
     expect(create).toContain("LIMIT_BYTES=1048576\n");
     expect(create).toContain("MOUNTPOINT=/srv/d\n");
+  });
+
+  it("gives every script its own resource name, which its ownership markers record", async () => {
+    const host = newHost("h7");
+    const volume = new BtrfsVolume("h7-data", { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/d", subvolumes: [{ name: "pg", limit: "1M" }] });
+    await resolve(volume.urn);
+    await settle();
+    const commands = named("h7-").filter((r) => r.type === "command:remote:Command");
+    expect(commands.map((r) => r.name)).toEqual([
+      "h7-wait-for-ssh",
+      "h7-base-packages",
+      "h7-data-format",
+      "h7-data-mount",
+      "h7-data-quota",
+      "h7-data-subvolume-pg",
+    ]);
+    for (const command of commands) {
+      expect(headerParams(command.inputs.create).RESOURCE, `${command.name} create`).toBe(command.name);
+      if (command.inputs.delete !== undefined) {
+        expect(headerParams(command.inputs.delete).RESOURCE, `${command.name} delete`).toBe(command.name);
+      }
+      // Stock sshd refuses the provider's setenv of the previous output.
+      expect(command.inputs.addPreviousOutputInEnv, command.name).toBe(false);
+    }
+  });
+
+  it("tells quota and subvolume scripts which filesystem they act on, so a new device re-runs them", async () => {
+    const host = newHost("h8");
+    const volume = new BtrfsVolume("h8-data", { host, device: "/dev/vdc", label: "lab", mountpoint: "/srv/d", subvolumes: [{ name: "pg", limit: "1M" }] });
+    await resolve(volume.urn);
+    await settle();
+    for (const name of ["h8-data-quota", "h8-data-subvolume-pg"]) {
+      const [command] = named(name);
+      for (const script of [command.inputs.create, command.inputs.delete]) {
+        expect(headerParams(script), name).toMatchObject({ DEVICE: "/dev/vdc", LABEL: "lab", MOUNTPOINT: "/srv/d" });
+      }
+    }
+  });
+});
+
+/**
+ * The shared script libraries, run here with bash and stand-ins for the host tools they call:
+ * behaviour the sandbox host cannot provoke.
+ */
+describe("host script libraries", () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), "sparks-lib-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  /** Runs `body` after lib/common.sh and the named libraries, with `bin` first on PATH. */
+  function runWithLibs(libs: string[], body: string, stubs: Record<string, string> = {}) {
+    const bin = mkdtempSync(path.join(scratch, "bin-"));
+    for (const [tool, script] of Object.entries(stubs)) {
+      writeFileSync(path.join(bin, tool), `#!/bin/bash\n${script}\n`);
+      chmodSync(path.join(bin, tool), 0o755);
+    }
+    // A new file each time: renderScriptBody caches scripts by path (relative to components/scripts).
+    const scriptFile = path.join(bin, "script.sh");
+    writeFileSync(scriptFile, `#!/usr/bin/env bash\n${libs.map((lib) => `# sparks-include: ${lib}\n`).join("")}${body}\n`);
+    const rendered = renderScriptBody(path.relative(SCRIPTS_DIR, scriptFile), {});
+    return spawnSync("bash", ["-c", rendered], { encoding: "utf8", env: { PATH: `${bin}:${process.env.PATH}` } });
+  }
+
+  it("probe_device reports a blkid failure instead of calling the device blank", () => {
+    const run = runWithLibs(["lib/block-device.sh"], 'probe_device /dev/vdx; echo "type=[$FOUND_TYPE]"', {
+      blkid: 'echo "/dev/vdx: ambivalent result (probably more filesystems on the device)" >&2; exit 8',
+    });
+    expect(run.stderr).toContain("error: cannot probe /dev/vdx: /dev/vdx: ambivalent result");
+    expect(run.stdout).not.toContain("type=");
+    expect(run.status).toBe(1);
+  });
+
+  it("probe_device finds a blank device blank (blkid exit 2), and reads what blkid finds", () => {
+    const blank = runWithLibs(["lib/block-device.sh"], 'probe_device /dev/vdx; echo "type=[$FOUND_TYPE]"', { blkid: "exit 2" });
+    expect(blank.stdout).toContain("type=[]");
+    expect(blank.status).toBe(0);
+    const found = runWithLibs(["lib/block-device.sh"], 'probe_device /dev/vdx; echo "$FOUND_TYPE $FOUND_LABEL $FOUND_UUID"', {
+      blkid: "printf 'DEVNAME=/dev/vdx\\nLABEL=l\\nUUID=u-1\\nTYPE=btrfs\\n'",
+    });
+    expect(found.stdout).toContain("btrfs l u-1\n");
+    expect(found.status).toBe(0);
+  });
+
+  it("write_file leaves no temp file behind when a step fails", () => {
+    const dir = mkdtempSync(path.join(scratch, "etc-"));
+    const target = path.join(dir, "unit.mount");
+    const run = runWithLibs(["lib/write-file.sh"], `write_file ${target} 0644 <<<content`, { mv: "exit 1" });
+    expect(run.status).not.toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+    const written = runWithLibs(["lib/write-file.sh"], `write_file ${target} 0644 <<<content; echo "$FILE_CHANGED"`);
+    expect(written.stdout).toContain("yes\n");
+    expect(readdirSync(dir)).toEqual(["unit.mount"]);
   });
 });

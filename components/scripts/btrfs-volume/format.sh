@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Creates a btrfs filesystem on DEVICE only when the device is blank. A btrfs that carries LABEL
-# is adopted as it is; anything else on the device is an error that says what was found.
+# is adopted as it is; anything else on the device is an error that says what was found. The claim
+# records whether this deploy formatted the filesystem: destroy wipes only one it made.
 # sparks-include: lib/block-device.sh
+# sparks-include: lib/owner.sh
 [ -b "$DEVICE" ] || fail "$DEVICE is not a block device"
 probe_device "$DEVICE"
 if [ "$FOUND_TYPE" = btrfs ] && [ "$FOUND_LABEL" = "$LABEL" ]; then
-  echo "$DEVICE already holds btrfs labelled $LABEL: adopted"
+  # Taken over from another resource (a rename), the filesystem keeps its origin.
+  echo "$DEVICE already holds btrfs labelled $LABEL (UUID $FOUND_UUID): adopted"
+  formatted=$(claim_field format "$FOUND_UUID" formatted)
+  claim format "$FOUND_UUID" "formatted=${formatted:-no}"
   exit 0
 fi
 if [ -n "$FOUND_TYPE" ]; then
@@ -19,3 +24,6 @@ cmp -s -n 1048576 "$DEVICE" /dev/zero ||
   fail "$DEVICE holds data (non-zero bytes in its first MiB, no known signature); refusing to format it"
 mkfs.btrfs -q -L "$LABEL" "$DEVICE" >/dev/null
 changed "formatted $DEVICE as btrfs labelled $LABEL"
+probe_device "$DEVICE"
+[ -n "$FOUND_UUID" ] || fail "$DEVICE shows no filesystem UUID after mkfs.btrfs"
+claim format "$FOUND_UUID" formatted=yes

@@ -1,8 +1,29 @@
 #!/usr/bin/env bash
 # Mounts the volume at MOUNTPOINT through a systemd mount unit, enabled so it is mounted at boot.
+# Converges on live state: systemd's view of the unit file, what is mounted, and its options.
+# sparks-include: lib/block-device.sh
+# sparks-include: lib/btrfs-volume.sh
+# sparks-include: lib/owner.sh
 # sparks-include: lib/write-file.sh
+unit_path=/etc/systemd/system/$MOUNT_UNIT
 option_list=$(IFS=,; echo "${OPTIONS[*]}")
-write_file "/etc/systemd/system/$MOUNT_UNIT" 0644 <<UNIT
+
+# Prints the OPTIONS the top mount at MOUNTPOINT lacks. The kernel lists some with a level the unit
+# did not name: compress=zstd shows as compress=zstd:3.
+missing_options() {
+  local option absent=()
+  for option in "${OPTIONS[@]}"; do
+    case ",$MOUNTED_OPTIONS," in
+      *",$option,"* | *",$option:"*) ;;
+      *) absent+=("$option") ;;
+    esac
+  done
+  (IFS=,; echo "${absent[*]}")
+}
+
+new_unit=no
+[ -e "$unit_path" ] || new_unit=yes
+write_file "$unit_path" 0644 <<UNIT
 [Unit]
 Description=Sparks btrfs volume $VOLUME ($LABEL)
 
@@ -16,18 +37,43 @@ Options=$option_list
 WantedBy=local-fs.target
 UNIT
 unit_changed=$FILE_CHANGED
-[ "$unit_changed" = no ] || systemctl daemon-reload
+if [ "$unit_changed" = yes ]; then
+  systemctl daemon-reload
+elif [ "$(systemctl show -P NeedDaemonReload "$MOUNT_UNIT")" = yes ]; then
+  systemctl daemon-reload
+  changed "reloaded systemd, which had not loaded $unit_path as it is"
+fi
+
+read_top_mount
+if [ -z "$MOUNTED_SOURCE" ]; then
+  started=$(date +%s)
+  if ! systemctl start "$MOUNT_UNIT"; then
+    journalctl -u "$MOUNT_UNIT" --since "@$started" --no-pager -o cat >&2 || true
+    if [ "$new_unit" = yes ]; then
+      # Leave no unit behind that would fail again at every boot.
+      rm -f "$unit_path"
+      systemctl daemon-reload
+      systemctl reset-failed "$MOUNT_UNIT" 2>/dev/null || true
+      fail "cannot mount $DEVICE at $MOUNTPOINT with $option_list; removed the new $MOUNT_UNIT"
+    fi
+    fail "cannot mount $DEVICE at $MOUNTPOINT with $option_list"
+  fi
+  changed "mounted $DEVICE at $MOUNTPOINT"
+elif ! mounted_from_device; then
+  fail "$MOUNTED_SOURCE is mounted at $MOUNTPOINT, expected $DEVICE"
+else
+  missing=$(missing_options)
+  if [ "$unit_changed" = yes ] || [ -n "$missing" ]; then
+    # A mount unit's reload remounts it, which applies changed options without unmounting.
+    systemctl reload "$MOUNT_UNIT"
+    changed "remounted $MOUNTPOINT with $option_list${missing:+ (it lacked $missing)}"
+  fi
+fi
 if ! systemctl is-enabled --quiet "$MOUNT_UNIT"; then
   systemctl enable --quiet "$MOUNT_UNIT"
   changed "enabled $MOUNT_UNIT"
 fi
-if ! mountpoint -q "$MOUNTPOINT"; then
-  systemctl start "$MOUNT_UNIT"
-  changed "mounted $DEVICE at $MOUNTPOINT"
-elif [ "$unit_changed" = yes ]; then
-  # A mount unit's reload remounts it, which applies changed options without unmounting.
-  systemctl reload "$MOUNT_UNIT"
-  changed "remounted $MOUNTPOINT with $option_list"
-fi
-found=$(findmnt -rn -o FSTYPE,LABEL --mountpoint "$MOUNTPOINT" | head -n 1)
-[ "$found" = "btrfs $LABEL" ] || fail "$MOUNTPOINT holds \"$found\", expected btrfs labelled $LABEL"
+require_volume_mounted
+missing=$(missing_options)
+[ -z "$missing" ] || fail "$MOUNTPOINT is mounted without $missing (live options: $MOUNTED_OPTIONS)"
+claim mount "$MOUNT_UNIT"

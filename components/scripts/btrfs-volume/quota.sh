@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Enables btrfs quotas on the mounted volume, which qgroup limits need.
-mountpoint -q "$MOUNTPOINT" || fail "$MOUNTPOINT is not mounted"
-if btrfs qgroup show "$MOUNTPOINT" >/dev/null 2>&1; then
+# Enables btrfs quotas on the volume, which qgroup limits need.
+# sparks-include: lib/block-device.sh
+# sparks-include: lib/btrfs-volume.sh
+# sparks-include: lib/owner.sh
+require_volume_mounted
+if quotas_enabled "$MOUNTPOINT"; then
   echo "quotas already enabled on $MOUNTPOINT"
-  exit 0
+else
+  btrfs quota enable "$MOUNTPOINT"
+  changed "enabled quotas on $MOUNTPOINT"
 fi
-btrfs quota enable "$MOUNTPOINT"
-changed "enabled quotas on $MOUNTPOINT"
+claim quota "$VOLUME_UUID"

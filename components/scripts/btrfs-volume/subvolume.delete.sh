@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
-# Deletes the subvolume MOUNTPOINT/NAME with everything in it; a plain directory is left alone.
+# Deletes the subvolume MOUNTPOINT/NAME with everything in it, but only on the volume, only while
+# this resource holds its claim, and only when the deploy created it (one that was there before is
+# only released); a plain directory is left alone.
+# sparks-include: lib/block-device.sh
+# sparks-include: lib/btrfs-volume.sh
+# sparks-include: lib/owner.sh
 path=$MOUNTPOINT/$NAME
+if ! volume_mounted; then
+  echo "$VOLUME_PROBLEM: subvolume $NAME of $LABEL left in place"
+  exit 0
+fi
+key=$VOLUME_UUID/$NAME
 if [ ! -e "$path" ]; then
+  if owned_by_me subvolume "$key"; then release subvolume "$key"; fi
   echo "$path is gone: nothing to remove"
   exit 0
 fi
-[ "$(stat -c %i "$path")" = 256 ] || fail "$path is not a subvolume; refusing to delete it"
+leave_unless_owned subvolume "$key" "subvolume $path"
+if [ "$(claim_field subvolume "$key" created)" != yes ]; then
+  release subvolume "$key"
+  changed "released subvolume $path; it was there before, not created by $RESOURCE: left in place"
+  exit 0
+fi
+is_subvolume "$path" || fail "$path is not a subvolume; refusing to delete it"
 btrfs subvolume delete "$path" >/dev/null
+release subvolume "$key"
 changed "deleted subvolume $path"

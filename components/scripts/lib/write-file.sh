@@ -1,20 +1,19 @@
 # shellcheck shell=bash
-# FILE_CHANGED is read by the scripts this is rendered into.
-# shellcheck disable=SC2034
 
-# Writes stdin to PATH with MODE only when the content differs, via a temp file and rename.
-# Sets FILE_CHANGED to yes or no for the caller.
+# Writes stdin to PATH with MODE (octal, e.g. 0644) only when the content or mode differs, via a
+# temp file and rename. Sets FILE_CHANGED to yes or no for the caller.
+# shellcheck disable=SC2034
 write_file() {
-  local path=$1 mode=$2 tmp
-  tmp=$(mktemp "${path}.XXXXXX")
-  cat >"$tmp"
-  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c %a "$path")" = "${mode#0}" ]; then
-    rm -f "$tmp"
+  local path=$1 mode=$2
+  new_temp_file "$path"
+  cat >"$TEMP_FILE"
+  if [ -f "$path" ] && cmp -s "$TEMP_FILE" "$path" && [ "$(stat -c %a "$path")" = "$(printf '%o' "$((8#$mode))")" ]; then
+    rm -f "$TEMP_FILE"
     FILE_CHANGED=no
     return 0
   fi
-  chmod "$mode" "$tmp"
-  mv -f "$tmp" "$path"
+  chmod "$mode" "$TEMP_FILE"
+  mv -f "$TEMP_FILE" "$path"
   FILE_CHANGED=yes
   changed "wrote $path"
 }

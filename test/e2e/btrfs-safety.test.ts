@@ -1,0 +1,192 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { sandboxDown, sandboxUp } from "../../sandbox";
+import type { ExecResult } from "../../lib/ssh";
+import { e2eBlocker, E2E_SANDBOX_DIR, ROOT, runCli, sandboxShell } from "./support";
+
+const blocker = e2eBlocker();
+if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
+if (blocker) console.warn(`skipping the e2e tests: ${blocker}`);
+
+const RESULTS = path.join(ROOT, "test-results");
+const UNIT = "/etc/systemd/system/srv-sparks.mount";
+const UNCHANGED = /^done: \d+ ran, 0 changed/m;
+
+/** The sandbox stack as it is, and the same volume renamed `store` (same device, label, mount point). */
+const stackFiles = {
+  original: path.join(RESULTS, "Pulumi.sandbox-btrfs-safety.yaml"),
+  renamed: path.join(RESULTS, "Pulumi.sandbox-btrfs-safety-renamed.yaml"),
+};
+
+function writeStackFiles(): void {
+  const text = readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8");
+  writeFileSync(stackFiles.original, text);
+  const renamed = parse(text);
+  const volume = renamed.config["sparks:hosts"][0].btrfs.volumes[0];
+  expect(volume.name).toBe("data");
+  volume.name = "store";
+  writeFileSync(stackFiles.renamed, stringify(renamed));
+}
+
+const apply = (stack: keyof typeof stackFiles, ...args: string[]) =>
+  runCli("apply/cli.ts", [
+    "apply",
+    "--stack",
+    "sandbox",
+    "--config-file",
+    stackFiles[stack],
+    // Apart from the manifest `verify --stack sandbox` reads, which other tests may be writing.
+    ...(args.includes("--destroy") ? [] : ["--manifest-out", path.join(RESULTS, "btrfs-safety-manifest.json")]),
+    ...args,
+  ]);
+
+let shell: Awaited<ReturnType<typeof sandboxShell>>;
+/** Runs a command on the sandbox host and fails the test, naming it, if it fails. */
+async function host(command: string): Promise<string> {
+  const result = await shell.run(command);
+  expect(result.code, `${command}\n${result.stdout}${result.stderr}`).toBe(0);
+  return result.stdout;
+}
+const probe = (command: string): Promise<ExecResult> => shell.run(command);
+
+/** Mounts /dev/vdb by hand at /mnt/check, runs `command` there, and unmounts it again. */
+async function onTheDisk(command: string): Promise<string> {
+  await host("mkdir -p /mnt/check && mount /dev/vdb /mnt/check");
+  try {
+    return await host(`cd /mnt/check && ${command}`);
+  } finally {
+    await host("umount /mnt/check");
+  }
+}
+
+describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host", () => {
+  beforeAll(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    writeStackFiles();
+    await sandboxUp({ stateDir: E2E_SANDBOX_DIR, diskSize: "4G" });
+    shell = await sandboxShell();
+  });
+  afterAll(async () => {
+    shell?.close();
+    await sandboxDown({ stateDir: E2E_SANDBOX_DIR });
+  });
+
+  it("a renamed volume keeps its data: the old resources' deletes leave what the new ones claimed", async () => {
+    expect((await apply("original")).code).toBe(0);
+    await host("echo kept > /srv/sparks/pg/marker");
+
+    const renamed = await apply("renamed");
+    expect(renamed.code).toBe(0);
+    expect(renamed.output).toContain("taking it over from sandbox-data-subvolume-pg");
+
+    // What the engine does with the old names after a rename: delete them, with their own scripts.
+    const oldDeleted = await apply("original", "--destroy");
+    expect(oldDeleted.code).toBe(0);
+    expect(oldDeleted.output).toContain("subvolume /srv/sparks/pg is claimed by sandbox-store-subvolume-pg: left in place");
+    expect(oldDeleted.output).toContain("srv-sparks.mount is claimed by sandbox-store-mount: left in place");
+    expect(oldDeleted.output).toMatch(/^done: \d+ ran, 0 changed/m);
+
+    expect(await host("cat /srv/sparks/pg/marker")).toBe("kept\n");
+    expect(await host("findmnt -n -v -o SOURCE,FSTYPE --mountpoint /srv/sparks")).toBe("/dev/vdb btrfs\n");
+    expect(await host(`test -f ${UNIT} && systemctl is-enabled srv-sparks.mount`)).toBe("enabled\n");
+    for (const name of ["pg", "redis", "scratch"]) await host(`btrfs subvolume show /srv/sparks/${name} >/dev/null`);
+
+    const again = await apply("renamed");
+    expect(again.output).toMatch(UNCHANGED);
+    expect(again.code).toBe(0);
+  });
+
+  it("the new owner's destroy does remove the volume it formatted: unmounted, unit gone, device blank", async () => {
+    const run = await apply("renamed", "--destroy");
+    expect(run.output).toContain("✓ sandbox-store-format: changed");
+    expect(run.code).toBe(0);
+    expect((await probe("mountpoint -q /srv/sparks")).code).not.toBe(0);
+    expect((await probe(`test -e ${UNIT}`)).code).not.toBe(0);
+    expect((await probe("blkid -p /dev/vdb")).code).toBe(2);
+  });
+
+  it("destroy leaves a filesystem the deploy adopted and a subvolume that was there, with their files", async () => {
+    await host("mkfs.btrfs -q -f -L sparks-data /dev/vdb");
+    const uuid = await host("blkid -p -s UUID -o value /dev/vdb");
+    await onTheDisk("echo mine > made-by-hand && btrfs subvolume create pg >/dev/null && echo mine > pg/made-by-hand");
+
+    const adopted = await apply("original");
+    expect(adopted.output).toContain("/dev/vdb already holds btrfs labelled sparks-data");
+    expect(adopted.code).toBe(0);
+
+    const destroyed = await apply("original", "--destroy");
+    expect(destroyed.output).toContain("it was adopted, not formatted by sandbox-data-format: left in place");
+    expect(destroyed.output).toContain("it was there before, not created by sandbox-data-subvolume-pg: left in place");
+    expect(destroyed.output).toContain("✓ sandbox-data-subvolume-redis: changed");
+    expect(destroyed.code).toBe(0);
+    expect((await probe("mountpoint -q /srv/sparks")).code).not.toBe(0);
+    expect(await host("blkid -p -s UUID -o value /dev/vdb")).toBe(uuid);
+    expect(await onTheDisk("cat made-by-hand pg/made-by-hand")).toBe("mine\nmine\n");
+    // The subvolumes the deploy created are gone: only the one made by hand is left.
+    expect(await onTheDisk("btrfs subvolume list -o . | awk '{ print $NF }'")).toBe("pg\n");
+  });
+
+  it("a setgid bit set by hand is cleared: the declared mode converges", async () => {
+    expect((await apply("original")).code).toBe(0);
+    await host("chmod 2755 /srv/sparks/pg && chmod 2750 /srv/sparks/redis && chmod 3777 /srv/sparks/scratch");
+
+    const repaired = await apply("original");
+    expect(repaired.output).toContain("✓ sandbox-data-subvolume-pg: changed");
+    expect(repaired.output).toContain("✓ sandbox-data-subvolume-redis: changed");
+    expect(repaired.output).toContain("✓ sandbox-data-subvolume-scratch: changed");
+    expect(repaired.code).toBe(0);
+
+    const again = await apply("original");
+    expect(again.output).toMatch(UNCHANGED);
+    expect(again.code).toBe(0);
+    expect(await host("stat -c '%n %a' /srv/sparks/pg /srv/sparks/redis /srv/sparks/scratch")).toBe(
+      "/srv/sparks/pg 755\n/srv/sparks/redis 750\n/srv/sparks/scratch 1777\n",
+    );
+  });
+
+  it("apply refuses another filesystem mounted at the mount point, naming it", async () => {
+    await host("systemctl stop srv-sparks.mount && mount -t tmpfs sparks-impostor /srv/sparks");
+    try {
+      const run = await apply("original");
+      expect(run.output).toContain("sparks-impostor is mounted at /srv/sparks, expected /dev/vdb");
+      expect(run.output).toMatch(/^FAILED at sandbox-data-mount/m);
+      expect(run.code).toBe(1);
+    } finally {
+      await host("umount /srv/sparks");
+    }
+    expect((await apply("original")).code).toBe(0);
+    expect(await host("findmnt -n -v -o SOURCE --mountpoint /srv/sparks")).toBe("/dev/vdb\n");
+  });
+
+  it("with the volume unmounted, destroy deletes no subvolume and says so", async () => {
+    // The filesystem is the adopted one: destroy leaves it, so its subvolumes can be looked at after.
+    await host("systemctl stop srv-sparks.mount");
+    const run = await apply("original", "--destroy");
+    expect(run.output).toContain("nothing is mounted at /srv/sparks: subvolume pg of sparks-data left in place");
+    expect(run.output).toContain("nothing is mounted at /srv/sparks: quotas of sparks-data left as they are");
+    expect(run.code).toBe(0);
+    expect(await onTheDisk("btrfs subvolume list -o . | awk '{ print $NF }' | sort")).toBe("pg\nredis\nscratch\n");
+    expect(await onTheDisk("btrfs qgroup show . >/dev/null && echo quotas on")).toBe("quotas on\n");
+  });
+
+  it("a mount that cannot start leaves no unit behind, and mounts once the cause is gone", async () => {
+    // No allowed mount option fails on this kernel, so the start fails another way: the mount
+    // point is a regular file.
+    await host("rmdir /srv/sparks 2>/dev/null; echo in-the-way > /srv/sparks");
+    const failed = await apply("original");
+    expect(failed.output).toContain("removed the new srv-sparks.mount");
+    expect(failed.output).toMatch(/^FAILED at sandbox-data-mount/m);
+    expect(failed.code).toBe(1);
+    expect((await probe(`test -e ${UNIT}`)).code).not.toBe(0);
+    expect((await probe("systemctl is-enabled srv-sparks.mount")).stdout).not.toBe("enabled\n");
+    expect((await probe("systemctl is-failed srv-sparks.mount")).stdout).not.toBe("failed\n");
+
+    await host("rm /srv/sparks");
+    expect((await apply("original")).code).toBe(0);
+    expect(await host("systemctl is-enabled srv-sparks.mount && findmnt -n -v -o SOURCE --mountpoint /srv/sparks")).toBe(
+      "enabled\n/dev/vdb\n",
+    );
+  });
+});
