@@ -3,7 +3,7 @@ import type { BtrfsVolumeExpectation, SubvolumeExpectation } from "../verify/man
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
 import { mountUnitName } from "../lib/systemd";
-import { parseSize } from "./size";
+import { parseSize } from "../lib/size";
 
 export interface SubvolumeArgs {
   /** Subvolume name; its path is `<mountpoint>/<name>`. */
