@@ -1,0 +1,78 @@
+#!/usr/bin/python3 -IS
+"""Fork-to-ready benchmark for spark-pg, run on a host (root).
+
+  fork-bench.py SOURCE [--runs 7] [--clients 4] [--rate TPS] [--warmup 20] [--pause 5] [--tool spark-pg]
+
+Runs `pgbench -c CLIENTS` against SOURCE (pgbench tables must exist in its database), waits WARMUP
+seconds, then RUNS times: fork SOURCE into a scratch instance, time from the command's start until
+the fork answers `SELECT 1` over TCP with its own password, record the tool's per-step timings,
+destroy the fork. Prints one JSON document: runs, medians, and pgbench's result (failed
+transactions must be 0: the source is never paused or stopped).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+PG_BIN = "/usr/lib/postgresql/{v}/bin"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("source")
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--rate", type=int, help="pgbench -R: limit the load to this many transactions/s")
+    ap.add_argument("--warmup", type=float, default=20)
+    ap.add_argument("--pause", type=float, default=5, help="seconds between forks")
+    ap.add_argument("--tool", default="spark-pg")
+    ap.add_argument("--version", type=int, default=15)
+    args = ap.parse_args()
+    bin_dir = PG_BIN.format(v=args.version)
+
+    status = json.loads(subprocess.run([args.tool, "status", args.source, "--json"], check=True, capture_output=True, text=True).stdout)
+    uri = subprocess.run([args.tool, "connect", args.source, "--uri"], check=True, capture_output=True, text=True).stdout.strip()
+    duration = int(args.warmup + args.runs * (args.pause + 10) + 30)
+    pgbench = subprocess.Popen([f"{bin_dir}/pgbench", "-c", str(args.clients), "-j", str(args.clients), "-T", str(duration),
+                                "-n", "-P", "5", *(["-R", str(args.rate)] if args.rate else []), uri], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(args.warmup)
+    runs = []
+    for i in range(args.runs):
+        name = f"bench-{os.getpid()}-{i}"
+        t0 = time.monotonic()
+        fork = subprocess.run([args.tool, "fork", args.source, name, "--json"], capture_output=True, text=True)
+        t_cmd = time.monotonic() - t0
+        if fork.returncode != 0:
+            print(fork.stderr, file=sys.stderr)
+            pgbench.kill()
+            return 1
+        info = json.loads(fork.stdout)
+        fork_uri = subprocess.run([args.tool, "connect", name, "--uri"], check=True, capture_output=True, text=True).stdout.strip()
+        t1 = time.monotonic()
+        q = subprocess.run([f"{bin_dir}/psql", "-X", "-tAc", "select 1", fork_uri], capture_output=True, text=True)
+        t_query = time.monotonic() - t1
+        ready = t_cmd + t_query
+        runs.append({"ready_s": round(ready, 3), "command_s": round(t_cmd, 3), "first_query_s": round(t_query, 3),
+                     "query_ok": q.stdout.strip() == "1", "steps_ms": info["timings_ms"]})
+        print(f"run {i}: ready {ready:.3f} s (command {t_cmd:.3f} s + first query {t_query:.3f} s) {info['timings_ms']}",
+              file=sys.stderr)
+        subprocess.run([args.tool, "destroy", name], check=True, capture_output=True)
+        time.sleep(args.pause)
+    pgbench.terminate()
+    out, _ = pgbench.communicate(timeout=60)
+    steps = sorted({k for r in runs for k in r["steps_ms"]})
+    print(json.dumps({
+        "source": args.source, "source_size": status.get("size"), "clients": args.clients, "runs": runs,
+        "median_ready_s": statistics.median(r["ready_s"] for r in runs),
+        "median_steps_ms": {k: statistics.median(r["steps_ms"].get(k, 0) for r in runs) for k in steps},
+        "pgbench_tail": out.strip().splitlines()[-12:],
+    }, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,397 @@
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SshSession, type ExecResult } from "../../lib/ssh";
+import { posixQuote } from "../../lib/shell-quote";
+import { sandboxDown, sandboxUp } from "../../sandbox";
+import { readConnection } from "../../sandbox/connection";
+import { statePaths } from "../../sandbox/paths";
+import { e2eBlocker, ROOT } from "./support";
+
+const blocker = e2eBlocker();
+if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
+if (blocker) console.warn(`skipping the spark-pg e2e tests: ${blocker}`);
+
+/** This file's own sandbox host: the tool test never shares one with the deploy tests. */
+const STATE_DIR = path.join(ROOT, ".sandbox-pgtool");
+const TOOL_SOURCE = path.join(ROOT, "host-tools");
+const INSTALL_DIR = "/usr/local/lib/sparks/host-tools";
+const PG_ROOT = "/srv/sparks/pg";
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+const MIN_FREE = 512 * 1024 * 1024;
+/** The sandbox shares the machine's network: loopback only, and only this port range. */
+const CONFIG = { version: 15, root: PG_ROOT, listen: "127.0.0.1", ports: [55432, 55499], min_free_bytes: MIN_FREE };
+
+const HOST_SETUP = `set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+mkdir -p /etc/postgresql-common
+echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf
+apt-get update -qq
+apt-get install -y -qq postgresql-15 python3 btrfs-progs iproute2 >/dev/null
+mkfs.btrfs -q -f -L sparks-data /dev/vdb
+mkdir -p /srv/sparks
+mount -o noatime /dev/vdb /srv/sparks
+btrfs quota enable /srv/sparks
+btrfs subvolume create ${PG_ROOT} >/dev/null
+mkdir -p /etc/sparks`;
+
+/** The pgbench TPC-B oracle: these four sums are equal in every consistent copy. */
+const BALANCES = `select concat_ws(' ', (select sum(abalance) from pgbench_accounts), (select sum(bbalance) from pgbench_branches),
+  (select sum(tbalance) from pgbench_tellers), (select coalesce(sum(delta), 0) from pgbench_history))`;
+const ACCOUNTS_DIGEST = "select count(*) || ':' || sum(hashtext(aid || ':' || abalance)::bigint) from pgbench_accounts";
+
+/** What a failed or refused command must leave exactly as it was: instances, snapshots, passwords, units. */
+const FOOTPRINT = `ls -1a ${PG_ROOT} ${PG_ROOT}/.snapshots /etc/sparks/spark-pg
+ls -1 /etc/systemd/system /etc/systemd/system/multi-user.target.wants /etc/systemd/system/timers.target.wants 2>/dev/null | grep spark-pg || true
+btrfs subvolume list -o ${PG_ROOT} | awk '{print $NF}'
+btrfs subvolume list -o ${PG_ROOT}/.snapshots | awk '{print $NF}'
+systemctl list-units --plain --no-legend --state=active,activating,failed,auto-restart 'spark-pg*' | awk '{print $1, $3, $4}'`;
+
+let session: SshSession;
+const run = (command: string, stdin?: string): Promise<ExecResult> => session.exec(command, { stdin });
+/** Runs a command that must succeed; returns its stdout. */
+async function sh(command: string, stdin?: string): Promise<string> {
+  const r = await run(command, stdin);
+  if (r.code !== 0) throw new Error(`\`${command}\` exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+const tool = (args: string) => run(`spark-pg ${args}`);
+/** One query through `spark-pg connect`: TCP to the instance's address with its own role and password. */
+const sql = async (name: string, query: string) => (await sh(`spark-pg connect ${name} -- -XtAc ${posixQuote(query)}`)).trim();
+const status = async (name: string) => JSON.parse(await sh(`spark-pg status ${name} --json`));
+const uri = async (name: string) => (await sh(`spark-pg connect ${name} --uri`)).trim();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** psql with explicit credentials, to prove what the server refuses. */
+function login(port: number, user: string, password: string, query = "select current_user") {
+  return run(`PGPASSWORD=${posixQuote(password)} ${PG_BIN}/psql -X -tA -h 127.0.0.1 -p ${port} -U ${posixQuote(user)} -d app -c ${posixQuote(query)}`);
+}
+
+/** The source's observable state: its server process, record and data. Taken without load. */
+async function sourceState(name: string) {
+  const s = await status(name);
+  return { pid: s.pid, record: await sh(`cat ${PG_ROOT}/${name}/instance.json`), accounts: await sql(name, ACCOUNTS_DIGEST) };
+}
+
+async function installTool(): Promise<void> {
+  const files = ["spark-pg", ...readdirSync(path.join(TOOL_SOURCE, "sparks_host")).filter((f) => f.endsWith(".py")).map((f) => `sparks_host/${f}`)];
+  await sh(`rm -rf ${INSTALL_DIR} && mkdir -p ${INSTALL_DIR}/sparks_host`);
+  for (const file of files) await sh(`cat > ${INSTALL_DIR}/${file}`, readFileSync(path.join(TOOL_SOURCE, file), "utf8"));
+  await sh(`chmod 0755 ${INSTALL_DIR}/spark-pg && ln -sfn ${INSTALL_DIR}/spark-pg /usr/local/sbin/spark-pg`);
+}
+
+describe.skipIf(blocker !== undefined)("spark-pg on a sandbox host", () => {
+  let mainPort: number;
+  let mainPassword: string;
+
+  beforeAll(async () => {
+    const started = Date.now();
+    await sandboxUp({ stateDir: STATE_DIR, diskSize: "6G" });
+    const connection = readConnection(statePaths(STATE_DIR).connection);
+    if (!connection) throw new Error(`no connection file in ${STATE_DIR}`);
+    session = await SshSession.open(
+      { host: connection.address, port: connection.port, user: connection.user, hostKey: connection.hostKey, privateKey: readFileSync(connection.privateKeyPath, "utf8") },
+      { attempts: 5 },
+    );
+    await sh(HOST_SETUP);
+    await installTool();
+    await sh("cat > /etc/sparks/spark-pg.json", JSON.stringify(CONFIG));
+    console.log(`spark-pg host ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+  afterAll(async () => {
+    session?.close();
+    await sandboxDown({ stateDir: STATE_DIR });
+  });
+
+  it("setup installs the unit templates once, then changes nothing", async () => {
+    expect(await sh("spark-pg setup")).toBe("sparks-result: changed\n");
+    expect(await sh("spark-pg setup")).toBe("sparks-result: unchanged\n");
+    const unit = await sh("cat /etc/systemd/system/spark-pg@.service");
+    expect(unit).toContain(`ExecStart=${PG_BIN}/postgres -D ${PG_ROOT}/%i/data`);
+    expect(unit).toMatch(/^Type=notify$/m);
+    expect(await sh("cat /etc/systemd/system/spark-pg-expire@.service")).toContain(`ExecStart=${INSTALL_DIR}/spark-pg destroy %i --expired`);
+  });
+
+  it("new: the role logs in over loopback with its password only; wrong passwords and unknown roles are refused", async () => {
+    const created = JSON.parse(await sh("spark-pg new main --json"));
+    expect(created).toMatchObject({ name: "main", state: "active", role: "main", database: "app", source: null, address: "127.0.0.1" });
+    mainPort = created.port;
+    expect(mainPort).toBeGreaterThanOrEqual(55432);
+    expect(mainPort).toBeLessThanOrEqual(55499);
+    mainPassword = (await sh("cat /etc/sparks/spark-pg/main.password")).trim();
+    expect(await uri("main")).toBe(`postgresql://main:${mainPassword}@127.0.0.1:${mainPort}/app`);
+
+    expect(await sql("main", "select current_user || '@' || current_database()")).toBe("main@app");
+    const good = await login(mainPort, "main", mainPassword);
+    expect(good.stdout.trim()).toBe("main");
+    const wrong = await login(mainPort, "main", "not-the-password");
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('password authentication failed for user "main"');
+    const stranger = await login(mainPort, "mallory", mainPassword);
+    expect(stranger.code).toBe(2);
+    expect(stranger.stderr).toContain('password authentication failed for user "mallory"');
+    const superuser = await login(mainPort, "postgres", mainPassword);
+    expect(superuser.code).toBe(2);
+
+    const listeners = (await sh(`ss -Hltn 'sport = :${mainPort}'`)).trim().split("\n");
+    expect(listeners.length).toBeGreaterThan(0);
+    for (const line of listeners) expect(line.split(/\s+/)[3]).toBe(`127.0.0.1:${mainPort}`);
+    const hba = (await sh(`grep -v '^#' ${PG_ROOT}/main/data/pg_hba.conf | grep .`)).trim().split("\n").map((l) => l.split(/\s+/).join(" "));
+    expect(hba).toEqual(["local all postgres peer", "host all all 127.0.0.1/32 scram-sha-256"]);
+
+    expect(await sh("stat -c '%a %U %G' /etc/sparks/spark-pg/main.password")).toBe("640 root postgres\n");
+    expect(await sh("systemctl is-enabled spark-pg@main")).toBe("enabled\n");
+    expect(await sh(`btrfs subvolume show ${PG_ROOT}/main | head -1`)).toContain("main");
+    await sh(`${PG_BIN}/pgbench -i -q -s 5 ${posixQuote(await uri("main"))}`);
+  });
+
+  it("fork under write load: consistent copy with its own role, port and password; the source keeps serving", async () => {
+    const pidBefore = (await status("main")).pid;
+    const record = await sh(`cat ${PG_ROOT}/main/instance.json`);
+    const load = run(`${PG_BIN}/pgbench -c 4 -j 2 -T 12 -n ${posixQuote(await uri("main"))}`);
+    await sleep(3000);
+    const fork = await tool("fork main f1 --json");
+    expect(fork.stderr).toBe("");
+    expect(fork.code).toBe(0);
+    const f1 = JSON.parse(fork.stdout);
+    console.log(`fork under load: ${JSON.stringify(f1.timings_ms)}`);
+    expect(f1).toMatchObject({ name: "f1", state: "active", enabled: true, role: "f1", source: "main", forked_from_snapshot: `${PG_ROOT}/.snapshots/f1@origin` });
+    expect(f1.port).not.toBe(mainPort);
+
+    // Mid-load copy: writes happened, and the four balance sums agree.
+    expect(Number(await sql("f1", "select count(*) from pgbench_history"))).toBeGreaterThan(0);
+    const [a, b, t, h] = (await sql("f1", BALANCES)).split(" ");
+    expect([b, t, h]).toEqual([a, a, a]);
+    expect(await sql("f1", "select current_user")).toBe("f1");
+    expect(await sql("f1", "select count(*) from pg_roles where rolname = 'main'")).toBe("0");
+    const f1Password = (await sh("cat /etc/sparks/spark-pg/f1.password")).trim();
+    expect(f1Password).not.toBe(mainPassword);
+    expect((await login(f1.port, "main", mainPassword)).code).toBe(2);
+    expect((await login(f1.port, "f1", mainPassword)).code).toBe(2);
+
+    const bench = await load;
+    expect(bench.code).toBe(0);
+    expect(bench.stdout).toMatch(/number of failed transactions: 0 /);
+    const s = await status("main");
+    expect(s.state).toBe("active");
+    expect(s.pid).toBe(pidBefore);
+    expect(await sh(`cat ${PG_ROOT}/main/instance.json`)).toBe(record);
+    expect(await sql("main", "select count(*) from pg_roles where rolname = 'f1'")).toBe("0");
+    expect((await login(mainPort, "main", mainPassword)).stdout.trim()).toBe("main");
+    const [ma, mb, mt, mh] = (await sql("main", BALANCES)).split(" ");
+    expect([mb, mt, mh]).toEqual([ma, ma, ma]);
+  });
+
+  it("status --json reports state, port, snapshots and qgroup sizes (exclusive vs shared)", async () => {
+    await sh("btrfs filesystem sync /srv/sparks");
+    const s = await status("f1");
+    expect(Object.keys(s).sort()).toEqual(
+      ["address", "created_at", "database", "enabled", "expires_at", "expiry_timer", "forked_from_snapshot", "name", "path", "pid", "port", "role", "size", "snapshots", "source", "state", "unit"].sort(),
+    );
+    expect(s).toMatchObject({ state: "active", path: `${PG_ROOT}/f1`, unit: "spark-pg@f1.service", snapshots: [], expires_at: null, expiry_timer: null });
+    expect(s.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(s.size.referenced_bytes).toBeGreaterThan(50_000_000);
+    expect(s.size.shared_bytes).toBeGreaterThan(s.size.exclusive_bytes);
+    expect(s.size.shared_bytes + s.size.exclusive_bytes).toBe(s.size.referenced_bytes);
+    const list = JSON.parse(await sh("spark-pg list --json"));
+    expect(list.map((i: { name: string }) => i.name)).toEqual(["f1", "main"]);
+    expect((await sh("spark-pg list")).split("\n")[0]).toMatch(/^NAME\s+STATE\s+PORT\s+SOURCE\s+EXPIRES$/);
+  });
+
+  it("reset returns a fork to its fork-time state; port and password stay", async () => {
+    const before = await status("f1");
+    const credentials = await uri("f1");
+    const history = await sql("f1", "select count(*) from pgbench_history");
+    await sql("f1", "create table junk(a int); delete from pgbench_history; update pgbench_accounts set abalance = 0");
+    expect(await sql("f1", "select count(*) from pgbench_history")).toBe("0");
+
+    const reset = await tool("reset f1");
+    expect(reset.code).toBe(0);
+    expect(await sql("f1", "select to_regclass('junk') is null")).toBe("t");
+    expect(await sql("f1", "select count(*) from pgbench_history")).toBe(history);
+    const [a, b, t, h] = (await sql("f1", BALANCES)).split(" ");
+    expect([b, t, h]).toEqual([a, a, a]);
+    expect(await uri("f1")).toBe(credentials);
+    const after = await status("f1");
+    expect(after.port).toBe(before.port);
+    expect(after.created_at).toBe(before.created_at);
+    expect(await sh(`ls -1a ${PG_ROOT}`)).not.toMatch(/\.(old|tmp)-f1/);
+
+    const refused = await tool("reset main");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("spark-pg: error: 'main' is not a fork");
+  });
+
+  it("snapshot and rollback around a schema change", async () => {
+    const credentials = await uri("f1");
+    expect((await tool("snapshot f1 before-mig")).code).toBe(0);
+    expect(await sh(`btrfs property get -ts ${PG_ROOT}/.snapshots/f1@before-mig ro`)).toBe("ro=true\n");
+    expect((await status("f1")).snapshots).toEqual(["before-mig"]);
+
+    await sql("f1", "alter table pgbench_accounts add column note text default 'migrated'; drop table pgbench_history");
+    expect(await sql("f1", "select to_regclass('pgbench_history') is null")).toBe("t");
+
+    const again = await tool("snapshot f1 before-mig");
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain("already has a snapshot 'before-mig'");
+
+    const rollback = await tool("rollback f1 before-mig");
+    expect(rollback.code).toBe(0);
+    expect(await sql("f1", "select count(*) from information_schema.columns where table_name = 'pgbench_accounts' and column_name = 'note'")).toBe("0");
+    expect(await sql("f1", "select to_regclass('pgbench_history') is not null")).toBe("t");
+    const [a, b, t, h] = (await sql("f1", BALANCES)).split(" ");
+    expect([b, t, h]).toEqual([a, a, a]);
+    expect(await uri("f1")).toBe(credentials);
+    expect((await status("f1")).snapshots).toEqual(["before-mig"]);
+
+    const fromTag = JSON.parse(await sh("spark-pg fork f1@before-mig f2 --json"));
+    expect(fromTag).toMatchObject({ source: "f1@before-mig", role: "f2" });
+    expect(await sql("f2", "select current_user || ' ' || (select count(*) from information_schema.columns where column_name = 'note')")).toBe("f2 0");
+    expect((await tool("destroy f2")).code).toBe(0);
+  });
+
+  it("fork from a stopped source: the copy runs, the source stays stopped and unchanged", async () => {
+    await sh("spark-pg stop f1");
+    const digest = `find ${PG_ROOT}/f1 -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum`;
+    const before = await sh(digest);
+    const s1 = JSON.parse(await sh("spark-pg fork f1 s1 --json"));
+    expect(s1).toMatchObject({ state: "active", source: "f1", role: "s1" });
+    expect(await sql("s1", "select current_user || ' ' || (select count(*) > 0 from pgbench_history)")).toBe("s1 true");
+    expect(await sh(digest)).toBe(before);
+    expect(await sh("systemctl is-active spark-pg@f1 || true")).toBe("inactive\n");
+    expect(await sh("systemctl is-enabled spark-pg@f1 || true")).toBe("disabled\n");
+    await sh("spark-pg destroy s1");
+    expect(await sh("spark-pg start f1")).toBe("f1: started\n");
+    expect(await sql("f1", "select current_user")).toBe("f1");
+  });
+
+  it("concurrent forks of one source each get their own port", async () => {
+    const out = await sh("spark-pg fork main c1 > /tmp/c1.out 2>&1 & p1=$!; spark-pg fork main c2 > /tmp/c2.out 2>&1 & p2=$!; wait $p1; r1=$?; wait $p2; echo $r1 $?");
+    expect(out.trim()).toBe("0 0");
+    const [c1, c2] = [await status("c1"), await status("c2")];
+    expect(c1.state).toBe("active");
+    expect(c2.state).toBe("active");
+    expect(new Set([c1.port, c2.port, mainPort]).size).toBe(3);
+    expect(await sql("c1", "select current_user")).toBe("c1");
+    expect(await sql("c2", "select current_user")).toBe("c2");
+    await sh("spark-pg destroy c1 && spark-pg destroy c2");
+  });
+
+  it("ensure creates once, then reports unchanged, and starts a stopped instance", async () => {
+    const first = await sh("spark-pg ensure e1 --fork-of main");
+    expect(first.trim().split("\n").at(-1)).toBe("sparks-result: changed");
+    expect(await sh("spark-pg ensure e1 --fork-of main")).toMatch(/sparks-result: unchanged\n$/);
+    await sh("systemctl stop spark-pg@e1");
+    expect(await sh("spark-pg ensure e1 --fork-of main")).toMatch(/sparks-result: changed\n$/);
+    expect(await sh("systemctl is-active spark-pg@e1")).toBe("active\n");
+    expect(await sql("e1", "select current_user")).toBe("e1");
+    await sh("spark-pg destroy e1");
+  });
+
+  it("a fork with a TTL is destroyed by its timer", async () => {
+    const t1 = JSON.parse(await sh("spark-pg fork main t1 --ttl 5s --json"));
+    expect(t1.expiry_timer).toBe("spark-pg-expire@t1.timer");
+    expect(Date.parse(t1.expires_at) - Date.parse(t1.created_at)).toBe(5000);
+    expect(await sh("systemctl is-active spark-pg-expire@t1.timer")).toBe("active\n");
+    expect(await sh("grep -E '^(OnCalendar|Persistent)=' /etc/systemd/system/spark-pg-expire@t1.timer")).toMatch(/^OnCalendar=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\nPersistent=true\n$/);
+    // Before its time, the timer's command keeps the instance.
+    expect(await sh("spark-pg destroy t1 --expired")).toMatch(/not expired/);
+
+    const deadline = Date.now() + 45_000;
+    while ((await run(`test -e ${PG_ROOT}/t1`)).code === 0 && Date.now() < deadline) await sleep(1000);
+    expect((await run(`test -e ${PG_ROOT}/t1`)).code).not.toBe(0);
+    expect(await sh("journalctl -u spark-pg-expire@t1.service -o cat --no-pager")).toContain("destroyed t1 (expired)");
+    for (const gone of [`${PG_ROOT}/.snapshots/t1@origin`, "/etc/sparks/spark-pg/t1.password", "/etc/systemd/system/spark-pg-expire@t1.timer", "/etc/systemd/system/multi-user.target.wants/spark-pg@t1.service"]) {
+      expect((await run(`test -e ${posixQuote(gone)}`)).code, gone).not.toBe(0);
+    }
+    expect((await tool("status t1")).code).toBe(3);
+  });
+
+  describe("bad input: clear error, exit code, nothing half-created, source untouched", () => {
+    const cases: Array<[string, string, number, string]> = [
+      ["an invalid name", "fork main Bad_Name", 2, "spark-pg: error: invalid instance name 'Bad_Name': must match ^[a-z][a-z0-9-]{0,31}$"],
+      ["a reserved name", "new postgres", 2, "invalid instance name 'postgres': reserved"],
+      ["an unknown source", "fork nosuch x1", 3, "spark-pg: error: no instance named 'nosuch'"],
+      ["an existing name", "fork main f1", 4, "spark-pg: error: instance 'f1' already exists"],
+      ["an invalid TTL", "fork main x1 --ttl 5y", 2, "invalid --ttl '5y'"],
+      ["the reserved snapshot tag", "snapshot f1 origin", 2, "invalid snapshot tag 'origin': reserved"],
+      ["an unknown snapshot", "rollback f1 nosuch", 3, "instance 'f1' has no snapshot 'nosuch' (tags: before-mig, origin)"],
+      ["destroying an unknown instance", "destroy nosuch", 3, "no instance named 'nosuch'"],
+      ["connecting to an unknown instance", "connect nosuch", 3, "no instance named 'nosuch'"],
+      ["an unknown verb", "frobnicate", 2, "spark-pg: error: argument VERB: invalid choice: 'frobnicate'"],
+      ["a missing argument", "fork main", 2, "spark-pg: error: fork: the following arguments are required: NAME"],
+    ];
+    it.each(cases)("%s (spark-pg %s) exits %i", async (_what, args, code, message) => {
+      const before = [await sh(FOOTPRINT), await sourceState("main")];
+      const r = await tool(args);
+      expect(r.stderr).toContain(message);
+      expect(r.code).toBe(code);
+      expect([await sh(FOOTPRINT), await sourceState("main")]).toEqual(before);
+    });
+
+    it("an exhausted port pool exits 5", async () => {
+      const before = [await sh(FOOTPRINT), await sourceState("main")];
+      await sh("cat > /etc/sparks/spark-pg.json", JSON.stringify({ ...CONFIG, ports: [mainPort, mainPort] }));
+      try {
+        const r = await tool("fork main x1");
+        expect(r.stderr).toContain(`spark-pg: error: port pool ${mainPort}-${mainPort} is exhausted`);
+        expect(r.code).toBe(5);
+      } finally {
+        await sh("cat > /etc/sparks/spark-pg.json", JSON.stringify(CONFIG));
+      }
+      expect([await sh(FOOTPRINT), await sourceState("main")]).toEqual(before);
+    });
+
+    it("a full disk exits 6", async () => {
+      const before = [await sh(FOOTPRINT), await sourceState("main")];
+      const avail = Number((await sh("df -B1 --output=avail /srv/sparks | tail -1")).trim());
+      await sh(`fallocate -l ${avail - 256 * 1024 * 1024} /srv/sparks/filler`);
+      try {
+        const r = await tool("fork main x1");
+        expect(r.stderr).toMatch(/spark-pg: error: not enough disk space on \/srv\/sparks\/pg: .* free, at least 512\.0 MiB required/);
+        expect(r.code).toBe(6);
+        expect((await tool("new x1")).code).toBe(6);
+      } finally {
+        // btrfs hands freed extents back at the next transaction commit.
+        await sh("rm -f /srv/sparks/filler && btrfs filesystem sync /srv/sparks");
+      }
+      expect([await sh(FOOTPRINT), await sourceState("main")]).toEqual(before);
+    });
+
+    it("a fork whose copy cannot start removes its subvolume, snapshot, unit and password", async () => {
+      await sh("spark-pg fork main broken && spark-pg stop broken");
+      await sh(`rm ${PG_ROOT}/broken/data/global/pg_control`);
+      const digest = `find ${PG_ROOT}/broken -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum`;
+      const before = [await sh(FOOTPRINT), await sh(digest)];
+      const r = await tool("fork broken x1");
+      expect(r.stderr).toContain("spark-pg: error: spark-pg@x1.service did not start");
+      expect(r.code).toBe(1);
+      expect([await sh(FOOTPRINT), await sh(digest)]).toEqual(before);
+      expect(await sh("systemctl is-active spark-pg@broken || true")).toBe("inactive\n");
+      await sh("spark-pg destroy broken");
+    });
+  });
+
+  it("status reports size null when btrfs quotas are off", async () => {
+    await sh("btrfs quota disable /srv/sparks");
+    try {
+      const s = await status("f1");
+      expect(s.size).toBeNull();
+      expect(s.state).toBe("active");
+    } finally {
+      await sh("btrfs quota enable /srv/sparks");
+    }
+  });
+
+  it("destroy removes the instance, its snapshots, unit, password; a second destroy exits 3", async () => {
+    expect(await sh("spark-pg destroy f1")).toBe("destroyed f1\n");
+    for (const gone of [`${PG_ROOT}/f1`, `${PG_ROOT}/.snapshots/f1@origin`, `${PG_ROOT}/.snapshots/f1@before-mig`, "/etc/sparks/spark-pg/f1.password", "/etc/systemd/system/multi-user.target.wants/spark-pg@f1.service"]) {
+      expect((await run(`test -e ${posixQuote(gone)}`)).code, gone).not.toBe(0);
+    }
+    expect(await sh("systemctl is-active spark-pg@f1 || true")).toBe("inactive\n");
+    const again = await tool("destroy f1");
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain("no instance named 'f1'");
+    expect((await sh("spark-pg list")).trim().split("\n").slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["main"]);
+  });
+});
