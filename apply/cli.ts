@@ -104,8 +104,12 @@ function writeManifest(file: string, manifest: unknown): void {
 
 class UsageError extends Error {}
 
+// A pipe takes stdout asynchronously, and process.exit drops what is still queued (a --full plan
+// carrying the host tools is far larger than one pipe buffer): exit once it has been handed over.
+const exitAfterOutput = (code: number) => process.stdout.write("", () => process.exit(code));
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterOutput(code),
   (error: unknown) => {
     if (error instanceof ConfigValidationError || error instanceof UsageError) {
       console.error(error.message);

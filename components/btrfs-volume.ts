@@ -44,6 +44,8 @@ export class BtrfsVolume extends pulumi.ComponentResource {
 
   /** What verify checks for this volume. */
   readonly expected: BtrfsVolumeExpectation;
+  /** Per subvolume name, the command after which it exists with its owner, mode and limit: what its users depend on. */
+  readonly subvolumeReady: Record<string, pulumi.Resource> = {};
 
   constructor(name: string, args: BtrfsVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
     super(BtrfsVolume.TYPE, name, {}, opts);
@@ -98,7 +100,7 @@ export class BtrfsVolume extends pulumi.ComponentResource {
       : undefined;
     for (const subvolume of subvolumes) {
       const params = { ...volumeParams, NAME: subvolume.name };
-      hostCommand(
+      this.subvolumeReady[subvolume.name] = hostCommand(
         `${name}-subvolume-${subvolume.name}`,
         {
           connection,

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { renderRemoteCommand } from "./host-script";
+import { type CarriedFile, renderRemoteCommand } from "./host-script";
 import type { ScriptParams } from "./shell";
 
 /** A host script and the values its header sets. */
@@ -8,6 +8,8 @@ export interface ScriptCall {
   /** Path under components/scripts, e.g. "btrfs-volume/mount.sh". */
   script: string;
   params: ScriptParams;
+  /** Files the script reads from fd 4, 5, ... in this order; default none. */
+  files?: readonly CarriedFile[];
 }
 
 export interface HostCommandArgs {
@@ -35,7 +37,7 @@ export function hostCommand(
   args: HostCommandArgs,
   opts: pulumi.CustomResourceOptions,
 ): command.remote.Command {
-  const render = (call: ScriptCall) => renderRemoteCommand(call.script, { ...call.params, RESOURCE: name });
+  const render = (call: ScriptCall) => renderRemoteCommand(call.script, { ...call.params, RESOURCE: name }, call.files);
   return new command.remote.Command(
     name,
     {

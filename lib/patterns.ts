@@ -17,6 +17,8 @@ export const patterns = {
   mountOption:
     "^(noatime|relatime|nodiratime|lazytime|nodatacow|nodatasum|autodefrag|ssd|nossd|discard=async|space_cache=v2|" +
     "(compress|compress-force)=(zstd(:([1-9]|1[0-5]))?|zlib(:[1-9])?|lzo)|commit=[1-9][0-9]{0,3})$",
+  /** One IP address, v4 dotted or v6 hex (no zone, no brackets). */
+  ipAddress: "^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-fA-F:]*:[0-9a-fA-F:]*)$",
   unixName: "^[a-z_][a-z0-9_-]{0,31}$",
   octalMode: "^[0-7]{3,4}$",
   size: "^[1-9][0-9]{0,15}[KMGT]?$",

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BtrfsVolume } from "../components/btrfs-volume";
 import { Host } from "../components/host";
+import { SparkPg } from "../components/spark-pg";
 import type { HostExpectation, VerifyManifest } from "../verify/manifest";
 import { loadStackConfig, type ResolvedHost } from "./config";
 
@@ -30,6 +31,23 @@ function deployHost({ config, connection }: ResolvedHost): HostExpectation {
   const volumes = (config.btrfs?.volumes ?? []).map(
     (volume) => new BtrfsVolume(`${config.name}-${volume.name}`, { host, ...volume }, { parent: host }),
   );
+  const pg = config.sparkPg;
+  const sparkPg =
+    pg &&
+    new SparkPg(
+      `${config.name}-spark-pg`,
+      {
+        host,
+        version: pg.version,
+        // Validation made sure the volume is declared on this host.
+        volume: volumes[(config.btrfs?.volumes ?? []).findIndex((v) => v.name === pg.volume)],
+        subvolume: pg.subvolume,
+        listen: pg.listen,
+        ports: pg.ports,
+        instances: pg.instances,
+      },
+      { parent: host },
+    );
   return {
     name: config.name,
     ssh: {
@@ -41,5 +59,6 @@ function deployHost({ config, connection }: ResolvedHost): HostExpectation {
     },
     packages: host.packages,
     btrfsVolumes: volumes.map((volume) => volume.expected),
+    ...(sparkPg ? { sparkPg: sparkPg.expected } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import type { JSONSchemaType } from "ajv";
 import { patterns } from "../lib/patterns";
-import type { BtrfsVolumeConfig, HostConfig, StackConfig, SubvolumeConfig } from "./types";
+import type { BtrfsVolumeConfig, HostConfig, SparkPgConfig, SparkPgInstanceConfig, StackConfig, SubvolumeConfig } from "./types";
 
 const subvolumeSchema: JSONSchemaType<SubvolumeConfig> = {
   type: "object",
@@ -31,6 +31,39 @@ const btrfsVolumeSchema: JSONSchemaType<BtrfsVolumeConfig> = {
     },
     protect: { type: "boolean", nullable: true },
     subvolumes: { type: "array", items: subvolumeSchema, nullable: true },
+  },
+};
+
+const port = { type: "integer", minimum: 1024, maximum: 65535 } as const;
+
+const sparkPgInstanceSchema: JSONSchemaType<SparkPgInstanceConfig> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name"],
+  properties: {
+    name: { type: "string", pattern: patterns.name },
+    forkOf: { type: "string", pattern: patterns.name, nullable: true },
+    protect: { type: "boolean", nullable: true },
+  },
+};
+
+const sparkPgSchema: JSONSchemaType<SparkPgConfig> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["version", "volume", "subvolume", "listen", "ports"],
+  properties: {
+    // Debian's major on bookworm; another needs its own package source first.
+    version: { type: "integer", enum: [15] },
+    volume: { type: "string", pattern: patterns.name },
+    subvolume: { type: "string", pattern: patterns.name },
+    listen: { type: "string", pattern: patterns.ipAddress },
+    ports: {
+      type: "object",
+      additionalProperties: false,
+      required: ["from", "to"],
+      properties: { from: port, to: port },
+    },
+    instances: { type: "array", items: sparkPgInstanceSchema, nullable: true },
   },
 };
 
@@ -65,6 +98,7 @@ const hostSchema: JSONSchemaType<HostConfig> = {
       properties: { volumes: { type: "array", items: btrfsVolumeSchema } },
       nullable: true,
     },
+    sparkPg: { ...sparkPgSchema, nullable: true },
   },
 };
 

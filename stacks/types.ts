@@ -18,6 +18,8 @@ export interface HostConfig {
   packages?: string[];
   /** btrfs filesystems on the host's block devices; default none. */
   btrfs?: BtrfsConfig;
+  /** Postgres instances run by the host tool spark-pg; default none. */
+  sparkPg?: SparkPgConfig;
 }
 
 /**
@@ -70,4 +72,33 @@ export interface SubvolumeConfig {
   mode?: string;
   /** qgroup limit on referenced bytes, e.g. "20G"; enables quotas on the volume; default none. */
   limit?: string;
+}
+
+export interface SparkPgConfig {
+  /** PostgreSQL major version, Debian's package `postgresql-<version>` (15 on bookworm). */
+  version: 15;
+  /** Name of a btrfs volume of this host. */
+  volume: string;
+  /** A declared subvolume of that volume; each instance is a subvolume nested under it. */
+  subvolume: string;
+  /** The one IP address every instance listens on. */
+  listen: string;
+  /** Port pool the instances' ports are taken from, both ends included. */
+  ports: PortRange;
+  /** Instances that must exist, in creation order; default none. */
+  instances?: SparkPgInstanceConfig[];
+}
+
+export interface PortRange {
+  from: number;
+  to: number;
+}
+
+export interface SparkPgInstanceConfig {
+  /** Instance name: its role, unit `spark-pg@NAME.service` and subvolume `<root>/NAME`. */
+  name: string;
+  /** Created as a fork of this instance, which must be declared before it; default a new, empty instance. */
+  forkOf?: string;
+  /** Destroy leaves the instance in place (retainOnDelete); default false. */
+  protect?: boolean;
 }

@@ -3,6 +3,8 @@ import { patterns } from "../lib/patterns";
 import type {
   BtrfsVolumeExpectation,
   HostExpectation,
+  SparkPgExpectation,
+  SparkPgInstanceExpectation,
   SshTarget,
   SubvolumeExpectation,
   VerifyManifest,
@@ -51,6 +53,27 @@ const sshTargetSchema: JSONSchemaType<SshTarget> = {
   },
 };
 
+const sparkPgInstanceSchema: JSONSchemaType<SparkPgInstanceExpectation> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name"],
+  properties: {
+    name: { type: "string", pattern: patterns.name },
+    forkOf: { type: "string", pattern: patterns.name, nullable: true },
+  },
+};
+
+const sparkPgSchema: JSONSchemaType<SparkPgExpectation> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["version", "listen", "instances"],
+  properties: {
+    version: { type: "integer", minimum: 10, maximum: 99 },
+    listen: { type: "string", pattern: patterns.ipAddress },
+    instances: { type: "array", items: sparkPgInstanceSchema },
+  },
+};
+
 const hostSchema: JSONSchemaType<HostExpectation> = {
   type: "object",
   additionalProperties: false,
@@ -60,6 +83,7 @@ const hostSchema: JSONSchemaType<HostExpectation> = {
     ssh: sshTargetSchema,
     packages: { type: "array", items: { type: "string", pattern: patterns.debianPackage } },
     btrfsVolumes: { type: "array", items: btrfsVolumeSchema },
+    sparkPg: { ...sparkPgSchema, nullable: true },
   },
 };
 

@@ -19,6 +19,8 @@ export interface HostExpectation {
   /** Debian packages that must be installed. */
   packages: string[];
   btrfsVolumes: BtrfsVolumeExpectation[];
+  /** Postgres instances run by spark-pg; absent when the host runs none. */
+  sparkPg?: SparkPgExpectation;
 }
 
 export interface SshTarget {
@@ -55,4 +57,18 @@ export interface SubvolumeExpectation {
   mode: string;
   /** qgroup limit on referenced bytes, or null for none. */
   limitBytes: number | null;
+}
+
+export interface SparkPgExpectation {
+  /** PostgreSQL major version; its client is /usr/lib/postgresql/VERSION/bin/psql. */
+  version: number;
+  /** The one address every instance must listen on, and only there. */
+  listen: string;
+  instances: SparkPgInstanceExpectation[];
+}
+
+export interface SparkPgInstanceExpectation {
+  name: string;
+  /** The instance it was forked from; absent for an instance created empty. */
+  forkOf?: string;
 }

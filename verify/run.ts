@@ -4,6 +4,7 @@ import { HostKeyMismatchError, type SessionOptions, SshConnectError, type SshEnd
 import { checkBtrfsVolume, plannedBtrfsVolumeChecks } from "./checks/btrfs-volume";
 import { checkHost, plannedHostChecks } from "./checks/host";
 import { fail, pass, skip } from "./checks/result";
+import { checkSparkPg, plannedSparkPgChecks } from "./checks/spark-pg";
 import type { HostExpectation, VerifyManifest } from "./manifest";
 import type { CheckResult, Exec, HostResult, PlannedCheck, Summary, VerifyResult } from "./types";
 
@@ -80,11 +81,17 @@ export async function verifyHost(host: HostExpectation, options: VerifyOptions):
 export async function runHostChecks(exec: Exec, host: HostExpectation): Promise<CheckResult[]> {
   const sudo = host.ssh.user !== "root";
   const groups = await Promise.all([checkHost(exec, host), ...host.btrfsVolumes.map((v) => checkBtrfsVolume(exec, v, { sudo }))]);
-  return groups.flat();
+  // After the others, not beside them: a burst of channels beyond what sshd has released yet is refused.
+  const sparkPg = host.sparkPg ? await checkSparkPg(exec, host.sparkPg, { sudo }) : [];
+  return [...groups.flat(), ...sparkPg];
 }
 
 export function plannedChecks(host: HostExpectation): PlannedCheck[] {
-  return [...plannedHostChecks(host), ...host.btrfsVolumes.flatMap(plannedBtrfsVolumeChecks)];
+  return [
+    ...plannedHostChecks(host),
+    ...host.btrfsVolumes.flatMap(plannedBtrfsVolumeChecks),
+    ...(host.sparkPg ? plannedSparkPgChecks(host.sparkPg) : []),
+  ];
 }
 
 function notRun(host: HostExpectation, reason: string): CheckResult[] {

@@ -1,16 +1,14 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { sandboxDown, sandboxUp } from "../../sandbox";
 import type { ExecResult } from "../../lib/ssh";
-import { e2eBlocker, E2E_SANDBOX_DIR, ROOT, runCli, sandboxShell } from "./support";
+import { btrfsOnlySandboxStack, e2eBlocker, E2E_SANDBOX_DIR, RESULTS, runCli, sandboxShell } from "./support";
 
 const blocker = e2eBlocker();
 if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
 if (blocker) console.warn(`skipping the e2e tests: ${blocker}`);
 
-const RESULTS = path.join(ROOT, "test-results");
 const UNIT = "/etc/systemd/system/srv-sparks.mount";
 const UNCHANGED = /^done: \d+ ran, 0 changed/m;
 
@@ -21,13 +19,13 @@ const stackFiles = {
 };
 
 function writeStackFiles(): void {
-  const text = readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8");
-  writeFileSync(stackFiles.original, text);
-  const renamed = parse(text);
-  const volume = renamed.config["sparks:hosts"][0].btrfs.volumes[0];
-  expect(volume.name).toBe("data");
-  volume.name = "store";
-  writeFileSync(stackFiles.renamed, stringify(renamed));
+  expect(btrfsOnlySandboxStack("btrfs-safety")).toBe(stackFiles.original);
+  const renamed = btrfsOnlySandboxStack("btrfs-safety-renamed", (hosts: any[]) => {
+    const volume = hosts[0].btrfs.volumes[0];
+    expect(volume.name).toBe("data");
+    volume.name = "store";
+  });
+  expect(renamed).toBe(stackFiles.renamed);
 }
 
 const apply = (stack: keyof typeof stackFiles, ...args: string[]) =>

@@ -1,28 +1,27 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { sandboxDown, sandboxUp } from "../../sandbox";
-import { e2eBlocker, E2E_SANDBOX_DIR, ROOT, runCli, sandboxShell } from "./support";
+import { btrfsOnlySandboxStack, e2eBlocker, E2E_SANDBOX_DIR, RESULTS, runCli, sandboxShell } from "./support";
 
 const blocker = e2eBlocker();
 if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
 if (blocker) console.warn(`skipping the e2e tests: ${blocker}`);
 
-const RESULTS = path.join(ROOT, "test-results");
 const VOLUME = "btrfs sandbox-data";
 /** The e2e run's own manifest: `.sparks/sandbox/` is the developer's. */
 const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox.json");
-const apply = (...args: string[]) => runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--manifest-out", MANIFEST, ...args]);
+const STACK = btrfsOnlySandboxStack("foundation");
+const applyStack = (configFile: string, ...args: string[]) =>
+  runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", configFile, "--manifest-out", MANIFEST, ...args]);
+const apply = (...args: string[]) => applyStack(STACK, ...args);
 const verify = (junit: string) => runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit)]);
 
-/** The sandbox stack with its volume marked protected: destroy must leave its data. */
+/** The same stack with its volume marked protected: destroy must leave its data. */
 function protectedStackFile(): string {
-  const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
-  for (const volume of stack.config["sparks:hosts"][0].btrfs.volumes) volume.protect = true;
-  const file = path.join(RESULTS, "Pulumi.sandbox-protected.yaml");
-  writeFileSync(file, stringify(stack));
-  return file;
+  return btrfsOnlySandboxStack("foundation-protected", (hosts) => {
+    for (const volume of hosts[0].btrfs.volumes) volume.protect = true;
+  });
 }
 
 describe.skipIf(blocker !== undefined)("deploy -> verify on the sandbox host", () => {
@@ -87,11 +86,11 @@ describe.skipIf(blocker !== undefined)("deploy -> verify on the sandbox host", (
 
   it("destroy keeps a protected volume's data", async () => {
     const configFile = protectedStackFile();
-    expect((await apply("--config-file", configFile)).code).toBe(0);
+    expect((await applyStack(configFile)).code).toBe(0);
     const shell = await sandboxShell();
     try {
       expect((await shell.run("echo kept > /srv/sparks/pg/marker")).code).toBe(0);
-      const run = await apply("--config-file", configFile, "--destroy");
+      const run = await applyStack(configFile, "--destroy");
       expect(run.output).toContain("- sandbox-data-format: protected, left in place");
       expect(run.code).toBe(0);
       expect((await shell.run("cat /srv/sparks/pg/marker")).stdout).toBe("kept\n");

@@ -1,14 +1,32 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { projectRoot } from "../../lib/project-root";
 import { readConnection } from "../../sandbox/connection";
 import { statePaths } from "../../sandbox/paths";
+import { parse, stringify } from "yaml";
 import { SshSession, type ExecResult } from "../../lib/ssh";
 
 export const ROOT = projectRoot();
 /** The e2e tests' own sandbox, apart from one a developer may have up in `.sandbox`. */
 export const E2E_SANDBOX_DIR = path.join(ROOT, ".sandbox-e2e");
+
+export const RESULTS = path.join(ROOT, "test-results");
+
+/**
+ * Writes test-results/Pulumi.sandbox-<name>.yaml: the sandbox stack with only its host and btrfs
+ * volumes (the btrfs tests need no services, and skip installing them), after `edit`. Returns its path.
+ */
+export function btrfsOnlySandboxStack(name: string, edit: (hosts: any[]) => void = () => {}): string {
+  const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
+  const hosts = stack.config["sparks:hosts"] as any[];
+  for (const host of hosts) delete host.sparkPg;
+  edit(hosts);
+  mkdirSync(RESULTS, { recursive: true });
+  const file = path.join(RESULTS, `Pulumi.sandbox-${name}.yaml`);
+  writeFileSync(file, stringify(stack));
+  return file;
+}
 
 /**
  * Why the e2e tests cannot run here, or undefined when they can. Under CI they must run, so CI
@@ -30,23 +48,23 @@ export interface CliRun {
  * Runs one of the project's CLIs as an operator would, against the e2e sandbox, from the project
  * root: relative paths are taken from there, not from where `npm run` started the tests (INIT_CWD).
  */
-export function runCli(script: string, args: string[]): Promise<CliRun> {
+export function runCli(script: string, args: string[], stateDir = E2E_SANDBOX_DIR): Promise<CliRun> {
   const started = Date.now();
   const { INIT_CWD: _startedIn, ...env } = process.env;
   return new Promise((resolve) => {
     const child = execFile(
       path.join(ROOT, "node_modules/.bin/tsx"),
       [script, ...args],
-      { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...env, SPARKS_SANDBOX_DIR: E2E_SANDBOX_DIR } },
+      { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...env, SPARKS_SANDBOX_DIR: stateDir } },
       (_error, stdout, stderr) => resolve({ code: child.exitCode, output: stdout + stderr, seconds: (Date.now() - started) / 1000 }),
     );
   });
 }
 
 /** A root shell on the sandbox host, for breaking it and for reading its state. */
-export async function sandboxShell(): Promise<{ run: (command: string) => Promise<ExecResult>; close: () => void }> {
-  const connection = readConnection(statePaths(E2E_SANDBOX_DIR).connection);
-  if (!connection) throw new Error(`no sandbox host is up in ${E2E_SANDBOX_DIR}`);
+export async function sandboxShell(stateDir = E2E_SANDBOX_DIR): Promise<{ run: (command: string) => Promise<ExecResult>; close: () => void }> {
+  const connection = readConnection(statePaths(stateDir).connection);
+  if (!connection) throw new Error(`no sandbox host is up in ${stateDir}`);
   const session = await SshSession.open({
     host: connection.address,
     port: connection.port,

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,6 +16,7 @@ const registered: Registered[] = [];
 
 let Host: typeof import("../../components/host").Host;
 let BtrfsVolume: typeof import("../../components/btrfs-volume").BtrfsVolume;
+let SparkPg: typeof import("../../components/spark-pg").SparkPg;
 
 beforeAll(async () => {
   await pulumi.runtime.setMocks(
@@ -32,6 +33,7 @@ beforeAll(async () => {
   );
   ({ Host } = await import("../../components/host"));
   ({ BtrfsVolume } = await import("../../components/btrfs-volume"));
+  ({ SparkPg } = await import("../../components/spark-pg"));
 });
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGalMW02EhxsccJwMhKX2F6Avhwvj4VM0HeEsoKqxwY0";
@@ -175,6 +177,83 @@ describe("BtrfsVolume", () => {
  * The shared script libraries, run here with bash and stand-ins for the host tools they call:
  * behaviour the sandbox host cannot provoke.
  */
+describe("SparkPg", () => {
+  function newSparkPg(hostName: string, instances: { name: string; forkOf?: string; protect?: boolean }[]) {
+    const host = newHost(hostName);
+    const volume = new BtrfsVolume(`${hostName}-data`, { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/sparks", subvolumes: [{ name: "pg" }] }, { parent: host });
+    const pg = new SparkPg(
+      `${hostName}-spark-pg`,
+      { host, version: 15, volume, subvolume: "pg", listen: "127.0.0.1", ports: { from: 55500, to: 55519 }, instances },
+      { parent: host },
+    );
+    return { host, volume, pg };
+  }
+
+  it("names its commands after itself, nests under the host, and registers each after what it needs", async () => {
+    const { pg } = newSparkPg("p1", [{ name: "main" }, { name: "fixtures", forkOf: "main" }]);
+    const urn = await resolve(pg.urn);
+    await settle();
+    expect(urn).toContain("sparks:host:Host$sparks:postgres:SparkPg::p1-spark-pg");
+    // Mocks see resources in registration order, which waits for every dependency.
+    const order = named("p1-").map((r) => r.name);
+    expect(order.filter((n) => n.startsWith("p1-spark-pg-"))).toEqual([
+      "p1-spark-pg-packages",
+      "p1-spark-pg-tool",
+      "p1-spark-pg-instance-main",
+      "p1-spark-pg-instance-fixtures",
+    ]);
+    expect(order.indexOf("p1-spark-pg-tool")).toBeGreaterThan(order.indexOf("p1-data-subvolume-pg"));
+    expect(order.indexOf("p1-spark-pg-packages")).toBeGreaterThan(order.indexOf("p1-base-packages"));
+  });
+
+  it("hands each instance its name and source, and destroys it with spark-pg destroy", async () => {
+    const { pg } = newSparkPg("p2", [{ name: "main" }, { name: "fixtures", forkOf: "main" }]);
+    await resolve(pg.urn);
+    await settle();
+    const main = named("p2-spark-pg-instance-main")[0].inputs;
+    const fixtures = named("p2-spark-pg-instance-fixtures")[0].inputs;
+    expect(headerParams(main.create)).toMatchObject({ NAME: "main", FORK_OF: "''", RESOURCE: "p2-spark-pg-instance-main" });
+    expect(headerParams(fixtures.create)).toMatchObject({ NAME: "fixtures", FORK_OF: "main" });
+    expect(fixtures.delete).toContain("spark-pg destroy");
+    expect(headerParams(fixtures.delete)).toMatchObject({ NAME: "fixtures", RESOURCE: "p2-spark-pg-instance-fixtures" });
+    expect(pg.expected).toEqual({ version: 15, listen: "127.0.0.1", instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] });
+  });
+
+  it("turns off Debian's default cluster before installing postgres", async () => {
+    const { pg } = newSparkPg("p3", []);
+    await resolve(pg.urn);
+    await settle();
+    const script = named("p3-spark-pg-packages")[0].inputs.create as string;
+    expect(headerParams(script)).toMatchObject({ VERSION: "15" });
+    expect(script.indexOf("create_main_cluster = false")).toBeLessThan(script.indexOf("apt-get"));
+  });
+
+  it("carries the tool source verbatim, and its config, in the tool command", async () => {
+    const { pg } = newSparkPg("p4", []);
+    await resolve(pg.urn);
+    await settle();
+    const tool = named("p4-spark-pg-tool")[0].inputs.create as string;
+    expect(JSON.parse(headerParams(tool).CONFIG_JSON.slice(1, -1))).toEqual({
+      version: 15,
+      root: "/srv/sparks/pg",
+      listen: "127.0.0.1",
+      ports: [55500, 55519],
+    });
+    for (const file of ["spark-pg", "sparks_host/instances.py", "sparks_host/pg.py"]) {
+      expect(tool).toContain(readFileSync(path.join(__dirname, "../../host-tools", file), "utf8"));
+    }
+    expect(tool.split("\n")[0]).toMatch(/^bash \/dev\/fd\/3 3<<'SPARKS_SCRIPT_\w+' 4<<'SPARKS_FILE4_\w+' 5<<.* 9<<'SPARKS_FILE9_\w+'$/);
+  });
+
+  it("refuses a subvolume its volume does not declare, and a fork of an instance not declared before", () => {
+    const host = newHost("p5");
+    const volume = new BtrfsVolume("p5-data", { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/sparks", subvolumes: [{ name: "pg" }] });
+    const args = { host, version: 15, volume, listen: "127.0.0.1", ports: { from: 1, to: 2 } };
+    expect(() => new SparkPg("p5-a", { ...args, subvolume: "nope" })).toThrow(/no subvolume "nope"/);
+    expect(() => new SparkPg("p5-b", { ...args, subvolume: "pg", instances: [{ name: "f", forkOf: "main" }] })).toThrow(/not declared before/);
+  });
+});
+
 describe("host script libraries", () => {
   const scratch = mkdtempSync(path.join(tmpdir(), "sparks-lib-"));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -25,6 +25,20 @@ function validHost(): any {
   };
 }
 
+function withSparkPg(edit: (pg: any, host: any) => void): unknown {
+  return withHost((h) => {
+    h.sparkPg = {
+      version: 15,
+      volume: "data",
+      subvolume: "pg",
+      listen: "127.0.0.1",
+      ports: { from: 55500, to: 55519 },
+      instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }],
+    };
+    edit(h.sparkPg, h);
+  });
+}
+
 function withHost(edit: (host: any) => void): unknown {
   const host = validHost();
   edit(host);
@@ -109,6 +123,22 @@ describe("stack config validation", () => {
       "hosts[0].btrfs.volumes[0].subvolumes[1].name",
       'duplicate subvolume name "pg"',
     ],
+    ["a spark-pg version Debian does not ship", withSparkPg((pg) => (pg.version = 16)), "hosts[0].sparkPg.version", "must be one of: 15"],
+    ["a spark-pg listen address that is a name", withSparkPg((pg) => (pg.listen = "localhost")), "hosts[0].sparkPg.listen", "must match"],
+    ["a spark-pg listen address with two addresses", withSparkPg((pg) => (pg.listen = "127.0.0.1,10.0.0.1")), "hosts[0].sparkPg.listen", "must match"],
+    ["a spark-pg port below 1024", withSparkPg((pg) => (pg.ports.from = 80)), "hosts[0].sparkPg.ports.from", "must be >= 1024"],
+    ["an unknown spark-pg key", withSparkPg((pg) => (pg.root = "/srv")), "hosts[0].sparkPg.root", "unknown key"],
+    ["a spark-pg instance name with a dot", withSparkPg((pg) => (pg.instances[0].name = "main.db")), "hosts[0].sparkPg.instances[0].name", "must match"],
+    ["spark-pg on an unknown volume", withSparkPg((pg) => (pg.volume = "fast")), "hosts[0].sparkPg.volume", 'names no btrfs volume of this host ("fast")'],
+    ["spark-pg on an undeclared subvolume", withSparkPg((pg) => (pg.subvolume = "postgres")), "hosts[0].sparkPg.subvolume", 'names no subvolume of volume "data" ("postgres")'],
+    ["a fork of an unknown instance", withSparkPg((pg) => (pg.instances[1].forkOf = "mian")), "hosts[0].sparkPg.instances[1].forkOf", 'names no instance of this host ("mian")'],
+    ["a fork declared before its source", withSparkPg((pg) => pg.instances.reverse()), "hosts[0].sparkPg.instances[0].forkOf", '"main" must be declared before'],
+    ["an instance forked from itself", withSparkPg((pg) => (pg.instances[0].forkOf = "main")), "hosts[0].sparkPg.instances[0].forkOf", "must be declared before"],
+    ["two instances with one name", withSparkPg((pg) => pg.instances.push({ name: "main" })), "hosts[0].sparkPg.instances[2].name", 'duplicate instance name "main"'],
+    ["an instance named postgres", withSparkPg((pg) => (pg.instances[0].name = "postgres")), "hosts[0].sparkPg.instances[0].name", "reserved by Postgres"],
+    ["a port range that runs backwards", withSparkPg((pg) => (pg.ports = { from: 55519, to: 55500 })), "hosts[0].sparkPg.ports", "from (55519) is greater than to (55500)"],
+    ["a port pool smaller than the instances", withSparkPg((pg) => (pg.ports = { from: 55500, to: 55500 })), "hosts[0].sparkPg.ports", "holds 1 ports for 2 instances"],
+    ["a protected instance on an unprotected volume", withSparkPg((pg) => (pg.instances[0].protect = true)), "hosts[0].sparkPg.instances[0].protect", 'needs volume "data" protected too'],
   ])("rejects %s", (_case, config, path, message) => {
     const errors = stackConfigErrors(config);
     expect(errors).toContainEqual({ path, message: expect.stringContaining(message) });
@@ -135,6 +165,10 @@ describe("stack config validation", () => {
     ["a compression level", withHost((h) => (h.btrfs.volumes[0].mountOptions = ["noatime", "compress=zstd:3"]))],
     ["a sticky mode", withHost((h) => (h.btrfs.volumes[0].subvolumes[0].mode = "1777"))],
     ["the root user spelled out", withHost((h) => (h.ssh.user = "root"))],
+    ["spark-pg instances with a fork", withSparkPg(() => undefined)],
+    ["spark-pg on an IPv6 address", withSparkPg((pg) => (pg.listen = "::1"))],
+    ["a protected instance on a protected volume", withSparkPg((pg, h) => ((pg.instances[0].protect = true), (h.btrfs.volumes[0].protect = true)))],
+    ["a pool exactly the size of the instances", withSparkPg((pg) => (pg.ports = { from: 55500, to: 55501 }))],
   ])("accepts %s", (_case, config) => {
     expect(stackConfigErrors(config)).toEqual([]);
   });

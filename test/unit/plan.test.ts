@@ -52,7 +52,7 @@ describe("plan: what each stack would run", () => {
 
   it("runs the same program for every stack: only config values differ", () => {
     const kinds = (stack: "sandbox" | "dev" | "prod") =>
-      [...plans[stack].stdout.matchAll(/^create \S+?-(wait-for-ssh|base-packages|format|mount|quota|subvolume)\b/gm)]
+      [...plans[stack].stdout.matchAll(/^create \S+?-(wait-for-ssh|base-packages|format|mount|quota|subvolume|spark-pg-packages|spark-pg-tool|spark-pg-instance)\b/gm)]
         .map((m) => m[1])
         .filter((kind, i, all) => all.indexOf(kind) === i);
     expect(kinds("dev")).toEqual(kinds("sandbox"));
@@ -68,11 +68,26 @@ describe("plan: what each stack would run", () => {
     expect(dev).toMatch(/^delete dev-1-data-format on /m);
     expect(dev).toMatch(/^delete dev-1-data-subvolume-pg on /m);
     expect(dev).not.toMatch(/^retain /m);
+    expect(prod).toMatch(/^retain prod-1-spark-pg-instance-main on /m);
+    expect(prod).toMatch(/^delete prod-1-spark-pg-instance-fixtures on /m);
+    expect(dev).toMatch(/^delete dev-1-spark-pg-instance-main on /m);
+  });
+
+  it("orders spark-pg after the volume it lives on, and a fork after its source", () => {
+    const created = [...plans.sandbox.stdout.matchAll(/^create (\S+)/gm)].map((m) => m[1]);
+    const at = (name: string) => created.indexOf(name);
+    expect(at("sandbox-data-subvolume-pg")).toBeLessThan(at("sandbox-spark-pg-tool"));
+    expect(at("sandbox-spark-pg-packages")).toBeLessThan(at("sandbox-spark-pg-tool"));
+    expect(at("sandbox-spark-pg-tool")).toBeLessThan(at("sandbox-spark-pg-instance-main"));
+    expect(at("sandbox-spark-pg-instance-main")).toBeLessThan(at("sandbox-spark-pg-instance-fixtures"));
+    const destroyed = [...plans.prodDestroy.stdout.matchAll(/^(?:delete|retain|forget) (\S+)/gm)].map((m) => m[1]);
+    expect(destroyed.indexOf("prod-1-spark-pg-instance-main")).toBeLessThan(destroyed.indexOf("prod-1-data-subvolume-pg"));
   });
 
   it("deletes in the reverse order of creation", () => {
     const names = (text: string) => [...text.matchAll(/^(?:create|delete) (\S+)/gm)].map((m) => m[1]);
-    const created = names(plans.dev.stdout).filter((n) => !/wait-for-ssh|base-packages/.test(n));
+    // Commands with nothing to undo (no delete script) are forgotten, not deleted.
+    const created = names(plans.dev.stdout).filter((n) => !/wait-for-ssh|base-packages|spark-pg-packages|spark-pg-tool/.test(n));
     const deleted = names(plans.devDestroy.stdout);
     expect(deleted).toEqual([...created].reverse());
   });

@@ -1,0 +1,123 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { sandboxDown, sandboxUp } from "../../sandbox";
+import { e2eBlocker, ROOT, runCli, sandboxShell } from "./support";
+
+const blocker = e2eBlocker();
+if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
+if (blocker) console.warn(`skipping the SparkPg e2e tests: ${blocker}`);
+
+/** This file's own sandbox host, apart from the foundation tests' and the tool test's. */
+const STATE_DIR = path.join(ROOT, ".sandbox-e2e-pg");
+const RESULTS = path.join(ROOT, "test-results");
+const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-pg.json");
+const apply = (...args: string[]) =>
+  runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--manifest-out", MANIFEST, ...args], STATE_DIR);
+const verify = (junit: string) => runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit)], STATE_DIR);
+
+async function onHost(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const shell = await sandboxShell(STATE_DIR);
+  try {
+    return await shell.run(command);
+  } finally {
+    shell.close();
+  }
+}
+
+/** The sandbox stack with instance main and its volume protected: destroy must leave main running. */
+function protectedStackFile(): string {
+  const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
+  const host = stack.config["sparks:hosts"][0];
+  for (const volume of host.btrfs.volumes) volume.protect = true;
+  host.sparkPg.instances.find((i: { name: string }) => i.name === "main").protect = true;
+  const file = path.join(RESULTS, "Pulumi.sandbox-pg-protected.yaml");
+  writeFileSync(file, stringify(stack));
+  return file;
+}
+
+describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
+  beforeAll(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    await sandboxUp({ stateDir: STATE_DIR, diskSize: "8G" });
+  });
+  afterAll(async () => {
+    await sandboxDown({ stateDir: STATE_DIR });
+  });
+
+  it("apply installs postgres and the tool, and creates main and its fork fixtures", async () => {
+    const run = await apply();
+    console.log(`first apply: ${run.seconds.toFixed(1)} s`);
+    expect(run.output).toMatch(/sandbox-spark-pg-instance-fixtures: changed/);
+    expect(run.output).toMatch(/^done: \d+ ran, [1-9]\d* changed/m);
+    expect(run.code).toBe(0);
+  });
+
+  it("verify passes, spark-pg checks included", async () => {
+    const run = await verify("verify-pg-after-apply.xml");
+    console.log(`verify: ${run.seconds.toFixed(1)} s`);
+    for (const name of ["main", "fixtures"]) {
+      for (const check of ["active", "enabled at boot", "listening only on 127.0.0.1", "accepts its credentials", "refuses a wrong password", "refuses an unknown role"]) {
+        expect(run.output).toContain(`✓ spark-pg ${name}: ${check}`);
+      }
+    }
+    expect(run.output).toContain("✓ spark-pg fixtures: forked from main");
+    expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
+    expect(run.code).toBe(0);
+  });
+
+  it("spark-pg list on the host shows main and fixtures, from the declared pool", async () => {
+    const list = await onHost("spark-pg list --json");
+    expect(list.code).toBe(0);
+    const rows = JSON.parse(list.stdout) as { name: string; port: number; source: string | null; state: string }[];
+    expect(rows.map((r) => [r.name, r.source, r.state])).toEqual([
+      ["fixtures", "main", "active"],
+      ["main", null, "active"],
+    ]);
+    for (const row of rows) expect(row.port >= 55500 && row.port <= 55519).toBe(true);
+    expect((await onHost("ls /etc/postgresql")).stdout.trim()).toBe("");
+  });
+
+  it("a second apply changes nothing", async () => {
+    const run = await apply();
+    console.log(`re-apply: ${run.seconds.toFixed(1)} s`);
+    expect(run.output).toMatch(/^done: \d+ ran, 0 changed/m);
+    expect(run.code).toBe(0);
+  });
+
+  it("a stopped instance fails verify by name, and apply starts it again", async () => {
+    expect((await onHost("spark-pg stop fixtures")).code).toBe(0);
+    const broken = await verify("verify-pg-after-stop.xml");
+    expect(broken.code).toBe(1);
+    expect(broken.output).toContain("✗ spark-pg fixtures: active");
+    expect(broken.output).toContain("✗ spark-pg fixtures: enabled at boot");
+    expect(broken.output).toContain("✓ spark-pg main: active");
+    const repair = await apply();
+    expect(repair.output).toMatch(/sandbox-spark-pg-instance-fixtures: changed/);
+    expect(repair.code).toBe(0);
+    const again = await verify("verify-pg-after-repair.xml");
+    expect(again.output).toMatch(/^\d+ passed, 0 failed/m);
+    expect(again.code).toBe(0);
+  });
+
+  it("destroy with main protected removes fixtures only", async () => {
+    const run = await apply("--config-file", protectedStackFile(), "--destroy");
+    expect(run.code).toBe(0);
+    expect((await onHost("systemctl is-active spark-pg@main.service")).stdout.trim()).toBe("active");
+    expect((await onHost("test -d /srv/sparks/pg/main/data")).code).toBe(0);
+    expect((await onHost("spark-pg status fixtures")).code).toBe(3);
+    expect((await onHost("test -e /srv/sparks/pg/fixtures")).code).not.toBe(0);
+    expect((await onHost("systemctl is-enabled spark-pg@fixtures.service")).stdout.trim()).not.toBe("enabled");
+    expect((await onHost("test -e /etc/sparks/spark-pg/fixtures.password")).code).not.toBe(0);
+  });
+
+  it("destroy without protection removes main too", async () => {
+    const run = await apply("--destroy");
+    expect(run.output).toMatch(/sandbox-spark-pg-instance-main: changed/);
+    expect(run.code).toBe(0);
+    expect((await onHost("systemctl is-active spark-pg@main.service")).stdout.trim()).not.toBe("active");
+    expect((await onHost("test -e /etc/systemd/system/multi-user.target.wants/spark-pg@main.service")).code).not.toBe(0);
+    expect((await onHost("test -e /etc/sparks/spark-pg/main.password")).code).not.toBe(0);
+  });
+});

@@ -1,0 +1,72 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { renderRemoteCommand, SCRIPTS_DIR } from "../../components/host-script";
+import { HOST_TOOLS_DIR, SPARK_PG_FILES } from "../../components/spark-pg";
+
+const FIXTURE = path.relative(SCRIPTS_DIR, path.join(__dirname, "../fixtures/scripts/write-carried-files.sh"));
+const scratch = mkdtempSync(path.join(tmpdir(), "sparks-carried-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const canary = path.join(scratch, "canary");
+
+/** Runs the rendered command through real bash; returns its stdout and the files it wrote. */
+function carry(contents: string[], outDir = mkdtempSync(path.join(scratch, "out-"))) {
+  const command = renderRemoteCommand(FIXTURE, { COUNT: contents.length, OUT_DIR: outDir, RESOURCE: "test" }, contents.map((content) => ({ content })));
+  const stdout = execFileSync("bash", ["-c", command], { encoding: "utf8" });
+  return { command, stdout, outDir, written: contents.map((_c, i) => readFileSync(path.join(outDir, String(i + 1)), "utf8")) };
+}
+
+const delimiters = (command: string) => [...command.split("\n")[0].matchAll(/(\d)<<'([A-Za-z0-9_]+)'/g)].map((m) => [m[1], m[2]]);
+
+describe("files carried by a remote command", () => {
+  it("gives each file its own fd and its own delimiter, a hash of its content", () => {
+    const { command } = carry(["a\n", "a\n", "b\n"]);
+    const docs = delimiters(command);
+    expect(docs.map(([fd]) => fd)).toEqual(["3", "4", "5", "6"]);
+    expect(new Set(docs.map(([, d]) => d)).size).toBe(4);
+    expect(docs[1][1]).toMatch(/^SPARKS_FILE4_[0-9a-f]{12}$/);
+    expect(carry(["a\n", "c\n", "b\n"]).command).toContain(`4<<'${docs[1][1]}'`);
+  });
+
+  it("arrives byte for byte, whatever the file holds, and runs nothing in it", () => {
+    const hostile = [
+      `$(touch ${canary})\n\`touch ${canary}\`\n\${HOME}\n`,
+      "back\\slash\\\n'single' \"double\"\n\ttab  trailing  \n\n\nunicode é ✓\r\ncrlf\r\n",
+      "EOF\nSPARKS_SCRIPT_000000000000\nSPARKS_FILE4_000000000000\n'SPARKS_FILE5_\n",
+    ];
+    const { written } = carry(hostile);
+    expect(written).toEqual(hostile);
+    expect(existsSync(canary)).toBe(false);
+  });
+
+  it("is safe from a file holding another file's delimiter line", () => {
+    const first = "first\n";
+    const [, [, firstDelimiter]] = delimiters(carry([first]).command);
+    const second = `before\n${firstDelimiter}\nafter\n`;
+    expect(carry([first, second]).written).toEqual([first, second]);
+  });
+
+  it("carries the spark-pg tool source exactly", () => {
+    const sources = SPARK_PG_FILES.map((file) => readFileSync(path.join(HOST_TOOLS_DIR, file), "utf8"));
+    expect(carry(sources).written).toEqual(sources);
+  });
+
+  it("rewrites a file only when its content differs", () => {
+    const first = carry(["one\n", "two\n"]);
+    expect(first.stdout).toMatch(/sparks-result: changed/);
+    expect(carry(["one\n", "two\n"], first.outDir).stdout).toMatch(/sparks-result: unchanged/);
+    const third = carry(["one\n", "three\n"], first.outDir);
+    expect(third.stdout).toContain(`wrote ${first.outDir}/2`);
+    expect(third.stdout).not.toContain(`wrote ${first.outDir}/1`);
+  });
+
+  it("refuses a file without a final newline, which a here-document cannot carry exactly", () => {
+    expect(() => renderRemoteCommand(FIXTURE, { COUNT: 1, OUT_DIR: scratch }, [{ content: "no newline" }])).toThrow(/newline/);
+  });
+
+  it("renders a command without files exactly as before", () => {
+    expect(renderRemoteCommand("host/wait-for-ssh.sh", { HOST_NAME: "h" }).split("\n")[0]).toMatch(/^bash \/dev\/fd\/3 3<<'SPARKS_SCRIPT_[0-9a-f]{12}'$/);
+  });
+});
