@@ -28,7 +28,10 @@ export interface SessionOptions {
   readyTimeoutMs?: number;
   /** Time allowed for one remote command. Default: no limit. */
   commandTimeoutMs?: number;
-  /** Commands in flight at once; sshd refuses channels beyond its MaxSessions (default 10). Default 8. */
+  /**
+   * Commands in flight at once; sshd refuses channels beyond its MaxSessions (default 10), and it
+   * frees a session a little after the client sees the channel close, so keep well under. Default 4.
+   */
   maxChannels?: number;
 }
 
@@ -99,7 +102,7 @@ export class SshSession {
     readonly endpoint: SshEndpoint,
     private readonly options: SessionOptions,
   ) {
-    this.slot = limiter(options.maxChannels ?? 8);
+    this.slot = limiter(options.maxChannels ?? 4);
   }
 
   /**
