@@ -225,7 +225,10 @@ describe("SparkPg", () => {
     await settle();
     const script = named("p3-spark-pg-packages")[0].inputs.create as string;
     expect(headerParams(script)).toMatchObject({ VERSION: "15" });
-    expect(script.indexOf("create_main_cluster = false")).toBeLessThan(script.indexOf("apt-get"));
+    // The install runs where the script calls it, after the config line (the library defining it comes earlier).
+    const install = script.indexOf('\ninstall_missing_packages "postgresql-$VERSION"');
+    expect(install).toBeGreaterThan(0);
+    expect(script.indexOf("echo 'create_main_cluster = false'")).toBeLessThan(install);
   });
 
   it("carries the tool source verbatim, and its config, in the tool command", async () => {

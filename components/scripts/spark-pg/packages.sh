@@ -2,6 +2,7 @@
 # Installs PostgreSQL VERSION and python3 (the host tool's runtime). Debian's default cluster is
 # turned off first, so the install never creates one: every cluster on the host is a spark-pg
 # instance.
+# sparks-include: lib/packages.sh
 conf=/etc/postgresql-common/createcluster.conf
 if ! grep -qx 'create_main_cluster = false' "$conf" 2>/dev/null; then
   mkdir -p "${conf%/*}"
@@ -12,17 +13,4 @@ if ! grep -qx 'create_main_cluster = false' "$conf" 2>/dev/null; then
   mv -f "$TEMP_FILE" "$conf"
   changed "set create_main_cluster = false in $conf"
 fi
-packages=("postgresql-$VERSION" python3)
-missing=()
-for package in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
-  [ "$status" = "install ok installed" ] || missing+=("$package")
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "postgresql-$VERSION and python3 installed"
-  exit 0
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get -q -o DPkg::Lock::Timeout=300 update
-apt-get -q -y -o DPkg::Lock::Timeout=300 install --no-install-recommends "${missing[@]}"
-changed "installed ${missing[*]}"
+install_missing_packages "postgresql-$VERSION" python3
