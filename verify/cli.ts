@@ -7,7 +7,7 @@ import type { VerifyManifest } from "./manifest";
 import { formatReport } from "./report";
 import { runVerify } from "./run";
 
-const USAGE = `usage: npm run verify -- (--manifest FILE | --stack NAME) [--junit FILE] [--identity KEYFILE] [--json]
+const USAGE = `usage: npm run verify -- (--manifest FILE | --stack NAME) [--junit FILE] [--identity KEYFILE] [--json] [--deep]
 
   --manifest FILE     verify manifest (JSON), e.g. from \`pulumi stack output --json verifyManifest\`
   --stack NAME        read .sparks/NAME/verify-manifest.json, as written by \`npm run apply -- --stack NAME\`
@@ -15,6 +15,9 @@ const USAGE = `usage: npm run verify -- (--manifest FILE | --stack NAME) [--juni
   --junit FILE        also write JUnit XML: one testsuite per host, one testcase per check
   --identity KEYFILE  private key for every host (default: the manifest's ssh.identityFile, else ssh-agent)
   --json              print the results as JSON instead of the report
+  --deep              also a fork round trip per host on its first non-fork spark-pg instance: fork
+                      to a scratch instance (TTL 10m), write in the fork, check the source is
+                      unchanged, destroy the fork
 
 exit status: 0 all checks passed, 1 a check failed, 2 usage error or bad manifest`;
 
@@ -55,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   const result = await runVerify(manifest, {
     identityFile: args.identity,
     manifestDir: path.dirname(manifestFile),
+    deep: args.deep,
   });
   process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result));
   if (args.junit !== undefined) writeJUnit(result, args.junit);
@@ -67,6 +71,7 @@ interface CliArgs {
   junit?: string;
   identity?: string;
   json: boolean;
+  deep: boolean;
   help: boolean;
 }
 
@@ -81,10 +86,11 @@ export function parseCliArgs(argv: string[]): CliArgs {
       junit: { type: "string" },
       identity: { type: "string" },
       json: { type: "boolean", default: false },
+      deep: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (values.help) return { json: false, help: true };
+  if (values.help) return { json: false, deep: false, help: true };
   if ((values.manifest === undefined) === (values.stack === undefined)) {
     throw new UsageError("pass exactly one of --manifest FILE and --stack NAME");
   }
@@ -95,6 +101,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     junit: resolve(values.junit),
     identity: resolve(values.identity),
     json: values.json,
+    deep: values.deep,
     help: false,
   };
 }

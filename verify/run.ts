@@ -5,6 +5,7 @@ import { checkBtrfsVolume, plannedBtrfsVolumeChecks } from "./checks/btrfs-volum
 import { checkHost, plannedHostChecks } from "./checks/host";
 import { fail, pass, skip } from "./checks/result";
 import { checkSparkPg, plannedSparkPgChecks } from "./checks/spark-pg";
+import { checkSparkPgDeep, plannedSparkPgDeepChecks } from "./checks/spark-pg-deep";
 import type { HostExpectation, VerifyManifest } from "./manifest";
 import type { CheckResult, Exec, HostResult, PlannedCheck, Summary, VerifyResult } from "./types";
 
@@ -16,6 +17,13 @@ export interface VerifyOptions extends SessionOptions {
   manifestDir?: string;
   /** ssh-agent socket, used when no key file is given. Default: `SSH_AUTH_SOCK`. */
   agent?: string;
+  /** Also run the deep checks: a fork round trip on each host's first non-fork spark-pg instance. */
+  deep?: boolean;
+}
+
+/** Which checks run on a host. */
+export interface HostCheckOptions {
+  deep?: boolean;
 }
 
 export const sshCheckNames = { hostKey: "ssh host key", connect: "ssh connect" };
@@ -41,7 +49,7 @@ export async function verifyHost(host: HostExpectation, options: VerifyOptions):
     return result([
       skip(sshCheckNames.hostKey, "no connection attempted"),
       fail(sshCheckNames.connect, expectedConnect, (error as Error).message),
-      ...notRun(host, "no SSH connection"),
+      ...notRun(host, options, "no SSH connection"),
     ]);
   }
 
@@ -57,45 +65,47 @@ export async function verifyHost(host: HostExpectation, options: VerifyOptions):
       return result([
         fail(sshCheckNames.hostKey, error.expected, error.found, "the host presented another key than the pinned one"),
         skip(sshCheckNames.connect, "host key refused"),
-        ...notRun(host, "host key refused"),
+        ...notRun(host, options, "host key refused"),
       ]);
     }
     const verified = error instanceof SshConnectError && error.hostKeyVerified;
     return result([
       verified ? pass(sshCheckNames.hostKey) : skip(sshCheckNames.hostKey, "no key exchange"),
       fail(sshCheckNames.connect, expectedConnect, (error as Error).message),
-      ...notRun(host, "no SSH connection"),
+      ...notRun(host, options, "no SSH connection"),
     ]);
   }
 
   try {
     // LC_ALL=C: the parsers read tool output in the C locale whatever the host's default is.
     const exec: Exec = (command) => session.exec(`LC_ALL=C; export LC_ALL; ${command}`);
-    return result([pass(sshCheckNames.hostKey), pass(sshCheckNames.connect), ...(await runHostChecks(exec, host))]);
+    return result([pass(sshCheckNames.hostKey), pass(sshCheckNames.connect), ...(await runHostChecks(exec, host, { deep: options.deep }))]);
   } finally {
     session.close();
   }
 }
 
 /** Every check of one host over an already open connection, in `plannedChecks` order. */
-export async function runHostChecks(exec: Exec, host: HostExpectation): Promise<CheckResult[]> {
+export async function runHostChecks(exec: Exec, host: HostExpectation, checks: HostCheckOptions = {}): Promise<CheckResult[]> {
   const sudo = host.ssh.user !== "root";
   const groups = await Promise.all([checkHost(exec, host), ...host.btrfsVolumes.map((v) => checkBtrfsVolume(exec, v, { sudo }))]);
   // After the others, not beside them: a burst of channels beyond what sshd has released yet is refused.
   const sparkPg = host.sparkPg ? await checkSparkPg(exec, host.sparkPg, { sudo }) : [];
-  return [...groups.flat(), ...sparkPg];
+  const deep = host.sparkPg && checks.deep ? await checkSparkPgDeep(exec, host.sparkPg, { sudo }) : [];
+  return [...groups.flat(), ...sparkPg, ...deep];
 }
 
-export function plannedChecks(host: HostExpectation): PlannedCheck[] {
+export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = {}): PlannedCheck[] {
   return [
     ...plannedHostChecks(host),
     ...host.btrfsVolumes.flatMap(plannedBtrfsVolumeChecks),
     ...(host.sparkPg ? plannedSparkPgChecks(host.sparkPg) : []),
+    ...(host.sparkPg && checks.deep ? plannedSparkPgDeepChecks(host.sparkPg) : []),
   ];
 }
 
-function notRun(host: HostExpectation, reason: string): CheckResult[] {
-  return plannedChecks(host).map((check) => skip(check.name, reason));
+function notRun(host: HostExpectation, options: VerifyOptions, reason: string): CheckResult[] {
+  return plannedChecks(host, { deep: options.deep }).map((check) => skip(check.name, reason));
 }
 
 /** `--identity`, else the manifest's `ssh.identityFile`, else the SSH agent. */

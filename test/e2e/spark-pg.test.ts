@@ -15,7 +15,8 @@ const RESULTS = path.join(ROOT, "test-results");
 const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-pg.json");
 const apply = (...args: string[]) =>
   runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--manifest-out", MANIFEST, ...args], STATE_DIR);
-const verify = (junit: string) => runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit)], STATE_DIR);
+const verify = (junit: string, ...args: string[]) =>
+  runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit), ...args], STATE_DIR);
 
 async function onHost(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const shell = await sandboxShell(STATE_DIR);
@@ -65,6 +66,22 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
     expect(run.output).toContain("✓ spark-pg fixtures: forked from main");
     expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
     expect(run.code).toBe(0);
+  });
+
+  it("verify --deep forks main, writes in the fork, leaves main unchanged and destroys the fork", async () => {
+    const run = await verify("verify-pg-deep.xml", "--deep");
+    console.log(`verify --deep: ${run.seconds.toFixed(1)} s`);
+    for (const check of ["fork answers", "write in the fork", "source unchanged by the fork", "fork destroyed"]) {
+      expect(run.output).toContain(`✓ spark-pg main: deep: ${check}`);
+    }
+    expect(run.output).not.toContain("spark-pg fixtures: deep:");
+    expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
+    expect(run.code).toBe(0);
+    const list = await onHost("spark-pg list --json");
+    expect(list.code).toBe(0);
+    const names = (JSON.parse(list.stdout) as { name: string }[]).map((r) => r.name);
+    expect(names.filter((name) => name.startsWith("verify-deep-"))).toEqual([]);
+    expect(names).toEqual(["fixtures", "main"]);
   });
 
   it("spark-pg list on the host shows main and fixtures, from the declared pool", async () => {
