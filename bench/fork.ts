@@ -14,8 +14,7 @@ import { projectRoot } from "../lib/project-root";
 import { posixQuote } from "../lib/shell-quote";
 import { parseSize } from "../lib/size";
 import { SshSession } from "../lib/ssh";
-import { sandboxDown, sandboxUp, statePaths } from "../sandbox";
-import { readConnection } from "../sandbox/connection";
+import { openSandboxSession, sandboxDown, sandboxUp } from "../sandbox";
 
 const ROOT = projectRoot();
 const STATE_DIR = path.join(ROOT, ".sandbox-bench-fork");
@@ -77,16 +76,7 @@ class Host {
   private constructor(private readonly session: SshSession) {}
 
   static async open(): Promise<Host> {
-    const connection = readConnection(statePaths(STATE_DIR).connection);
-    if (!connection) throw new Error(`no sandbox host is up in ${STATE_DIR}`);
-    const session = await SshSession.open({
-      host: connection.address,
-      port: connection.port,
-      user: connection.user,
-      hostKey: connection.hostKey,
-      privateKey: readFileSync(connection.privateKeyPath, "utf8"),
-    });
-    return new Host(session);
+    return new Host(await openSandboxSession(STATE_DIR));
   }
 
   /** Runs a bash script as root; throws on a non-zero exit. */

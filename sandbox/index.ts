@@ -4,3 +4,4 @@ export { sandboxStatus, statusText, type SandboxStatus, type StatusOptions } fro
 export type { SandboxConnection } from "./connection";
 export { SandboxError } from "./log";
 export { statePaths } from "./paths";
+export { openSandboxSession } from "./session";

@@ -2,10 +2,9 @@ import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { projectRoot } from "../../lib/project-root";
-import { readConnection } from "../../sandbox/connection";
-import { statePaths } from "../../sandbox/paths";
+import { openSandboxSession } from "../../sandbox/session";
 import { parse, stringify } from "yaml";
-import { SshSession, type ExecResult } from "../../lib/ssh";
+import type { ExecResult } from "../../lib/ssh";
 
 export const ROOT = projectRoot();
 /** The e2e tests' own sandbox, apart from one a developer may have up in `.sandbox`. */
@@ -63,14 +62,6 @@ export function runCli(script: string, args: string[], stateDir = E2E_SANDBOX_DI
 
 /** A root shell on the sandbox host, for breaking it and for reading its state. */
 export async function sandboxShell(stateDir = E2E_SANDBOX_DIR): Promise<{ run: (command: string) => Promise<ExecResult>; close: () => void }> {
-  const connection = readConnection(statePaths(stateDir).connection);
-  if (!connection) throw new Error(`no sandbox host is up in ${stateDir}`);
-  const session = await SshSession.open({
-    host: connection.address,
-    port: connection.port,
-    user: connection.user,
-    hostKey: connection.hostKey,
-    privateKey: readFileSync(connection.privateKeyPath, "utf8"),
-  });
+  const session = await openSandboxSession(stateDir);
   return { run: (command) => session.exec(command), close: () => session.close() };
 }
