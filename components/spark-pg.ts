@@ -84,7 +84,11 @@ export class SparkPg extends pulumi.ComponentResource {
   private createPackages(name: string, args: SparkPgArgs) {
     return hostCommand(
       `${name}-packages`,
-      { connection: args.host.connection, create: { script: "spark-pg/packages.sh", params: { VERSION: args.version } } },
+      {
+        connection: args.host.connection,
+        create: { script: "spark-pg/packages.sh", params: { VERSION: args.version } },
+        delete: { script: "spark-pg/packages.delete.sh", params: { VERSION: args.version, KEEP_PACKAGES: args.host.packages } },
+      },
       { parent: this, dependsOn: [args.host.ready] },
     );
   }
@@ -100,6 +104,7 @@ export class SparkPg extends pulumi.ComponentResource {
           params: { CONFIG_JSON: JSON.stringify(config), INSTALL_DIR: SPARK_PG_INSTALL_DIR, ROOT: root, TOOL_FILES: SPARK_PG_FILES },
           files: SPARK_PG_FILES.map((file) => ({ content: readFileSync(path.join(HOST_TOOLS_DIR, file), "utf8") })),
         },
+        delete: { script: "spark-pg/tool.delete.sh", params: { INSTALL_DIR: SPARK_PG_INSTALL_DIR, ROOT: root, TOOL_FILES: SPARK_PG_FILES } },
       },
       { parent: this, dependsOn },
     );

@@ -127,6 +127,16 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
     expect((await onHost("test -e /srv/sparks/pg/fixtures")).code).not.toBe(0);
     expect((await onHost("systemctl is-enabled spark-pg@fixtures.service")).stdout.trim()).not.toBe("enabled");
     expect((await onHost("test -e /etc/sparks/spark-pg/fixtures.password")).code).not.toBe(0);
+    // main keeps what it needs to run and to be managed, and the delete says why.
+    expect(run.output).toMatch(/spark-pg kept with its units, config and passwords: \/srv\/sparks\/pg still holds main \(/);
+    expect(run.output).toContain("postgresql-15 and the packages installed with it are kept: the spark-pg tool is still installed");
+    const list = await onHost("spark-pg list --json");
+    expect(list.code).toBe(0);
+    expect((JSON.parse(list.stdout) as { name: string }[]).map((r) => r.name)).toEqual(["main"]);
+    const kept = ["/usr/local/sbin/spark-pg", "/etc/sparks/spark-pg.json", "/etc/sparks/spark-pg/main.password", "/etc/systemd/system/spark-pg@.service", "/etc/systemd/system/spark-pg-expire@.service"];
+    expect((await onHost(`ls -d ${kept.join(" ")}`)).code).toBe(0);
+    expect((await onHost("dpkg-query -W -f='${db:Status-Status}' postgresql-15")).stdout).toBe("installed");
+    expect((await onHost("spark-pg connect main -- -tAc 'select 1'")).stdout.trim()).toBe("1");
   });
 
   it("destroy without protection removes main too", async () => {
@@ -136,5 +146,35 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
     expect((await onHost("systemctl is-active spark-pg@main.service")).stdout.trim()).not.toBe("active");
     expect((await onHost("test -e /etc/systemd/system/multi-user.target.wants/spark-pg@main.service")).code).not.toBe(0);
     expect((await onHost("test -e /etc/sparks/spark-pg/main.password")).code).not.toBe(0);
+    // No instance left: nothing of spark-pg stays, the Postgres packages this deploy installed included.
+    expect(run.output).toMatch(/sandbox-spark-pg-tool: changed/);
+    expect(run.output).toMatch(/changed: purged [^\n]*postgresql-15/);
+    const ours = [
+      "/usr/local/sbin/spark-pg",
+      "/usr/local/lib/sparks",
+      "/etc/sparks",
+      "/etc/systemd/system/spark-pg@.service",
+      "/etc/systemd/system/spark-pg-expire@.service",
+      "/run/lock/spark-pg.lock",
+    ];
+    for (const file of ours) expect((await onHost(`test -e ${file}`)).code, file).not.toBe(0);
+    expect((await onHost("ls /etc/systemd/system/multi-user.target.wants/ | grep spark-pg || true")).stdout.trim()).toBe("");
+    expect((await onHost("find /var/lib/sparks/owners -path '*spark-pg*' -type f")).stdout.trim()).toBe("");
+    for (const dir of ["/etc/postgresql", "/etc/postgresql-common", "/var/lib/postgresql"]) expect((await onHost(`test -e ${dir}`)).code, dir).not.toBe(0);
+    for (const p of ["postgresql-15", "postgresql-common", "postgresql-client-15", "libpq5"]) {
+      expect((await onHost(`dpkg-query -W -f='\${db:Status-Status}' ${p} 2>/dev/null || true`)).stdout, p).not.toBe("installed");
+    }
+    // python3 is never taken back, nor a Host base package.
+    for (const p of ["python3", "btrfs-progs"]) {
+      expect((await onHost(`dpkg-query -W -f='\${db:Status-Status}' ${p}`)).stdout, p).toBe("installed");
+    }
+  });
+
+  it("a second destroy finds nothing of spark-pg to remove", async () => {
+    const run = await apply("--destroy");
+    expect(run.code).toBe(0);
+    for (const part of ["tool", "packages", "instance-main", "instance-fixtures"]) {
+      expect(run.output).toMatch(new RegExp(`sandbox-spark-pg-${part}: unchanged`));
+    }
   });
 });

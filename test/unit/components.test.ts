@@ -226,9 +226,23 @@ describe("SparkPg", () => {
     const script = named("p3-spark-pg-packages")[0].inputs.create as string;
     expect(headerParams(script)).toMatchObject({ VERSION: "15" });
     // The install runs where the script calls it, after the config line (the library defining it comes earlier).
-    const install = script.indexOf('\ninstall_missing_packages "postgresql-$VERSION"');
+    const install = script.indexOf('\ninstall_missing_packages "$key"');
     expect(install).toBeGreaterThan(0);
     expect(script.indexOf("echo 'create_main_cluster = false'")).toBeLessThan(install);
+  });
+
+  it("takes the packages and the tool back on destroy, keeping the Host's packages", async () => {
+    const { pg } = newSparkPg("p6", []);
+    await resolve(pg.urn);
+    await settle();
+    const packages = named("p6-spark-pg-packages")[0].inputs.delete as string;
+    expect(packages).toContain("# spark-pg/packages.delete.sh");
+    expect(headerParams(packages)).toMatchObject({ VERSION: "15", KEEP_PACKAGES: "(btrfs-progs util-linux procps htop)", RESOURCE: "p6-spark-pg-packages" });
+    const tool = named("p6-spark-pg-tool")[0].inputs.delete as string;
+    expect(tool).toContain("# spark-pg/tool.delete.sh");
+    expect(headerParams(tool)).toMatchObject({ ROOT: "/srv/sparks/pg", INSTALL_DIR: "/usr/local/lib/sparks", RESOURCE: "p6-spark-pg-tool" });
+    // The delete carries no files: it needs only their names.
+    expect(tool.split("\n")[0]).toMatch(/^bash \/dev\/fd\/3 3<<'SPARKS_SCRIPT_\w+'$/);
   });
 
   it("carries the tool source verbatim, and its config, in the tool command", async () => {

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Installs PostgreSQL VERSION and python3 (the host tool's runtime). Debian's default cluster is
+# Installs python3 (the host tool's runtime) and PostgreSQL VERSION. Debian's default cluster is
 # turned off first, so the install never creates one: every cluster on the host is a spark-pg
-# instance.
+# instance. The claim records what this deploy installed for Postgres (the packages its install
+# added, whether it set create_main_cluster), so that destroy takes back only that.
+# sparks-include: lib/owner.sh
 # sparks-include: lib/packages.sh
+key=postgresql-$VERSION
 conf=/etc/postgresql-common/createcluster.conf
+conf_set=$(claim_field spark-pg-packages "$key" conf)
 if ! grep -qx 'create_main_cluster = false' "$conf" 2>/dev/null; then
   mkdir -p "${conf%/*}"
   new_temp_file "$conf"
@@ -11,6 +15,23 @@ if ! grep -qx 'create_main_cluster = false' "$conf" 2>/dev/null; then
   echo 'create_main_cluster = false' >>"$TEMP_FILE"
   chmod 0644 "$TEMP_FILE"
   mv -f "$TEMP_FILE" "$conf"
+  conf_set=yes
   changed "set create_main_cluster = false in $conf"
 fi
-install_missing_packages "postgresql-$VERSION" python3
+# python3 is a runtime other software may use too: installed when missing, never taken back.
+install_missing_packages python3
+installed_packages() {
+  dpkg-query -W -f='${binary:Package} ${db:Status-Status}\n' | sed -n 's/:[^ ]* / /; s/ installed$//p' | sort -u
+}
+before=$(installed_packages)
+install_missing_packages "$key"
+added=$(comm -13 <(printf '%s\n' "$before") <(installed_packages) | tr '\n' ' ')
+added=${added% }
+if [ -n "$added" ]; then
+  claim spark-pg-packages "$key" created=yes "packages=$added" "conf=${conf_set:-no}"
+else
+  # Installed before, or by an earlier run of this resource (or the one it was renamed from):
+  # what that run recorded stays.
+  created=$(claim_field spark-pg-packages "$key" created)
+  claim spark-pg-packages "$key" "created=${created:-no}" "packages=$(claim_field spark-pg-packages "$key" packages)" "conf=${conf_set:-no}"
+fi

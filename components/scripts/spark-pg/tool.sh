@@ -2,6 +2,7 @@
 # Installs the host tool spark-pg: the files carried on fd 4, 5, ... (TOOL_FILES, in that order)
 # under INSTALL_DIR, the command /usr/local/sbin/spark-pg linking to its entry, its config; then
 # runs `spark-pg setup` (unit templates, directories). A file is rewritten only when it differs.
+# sparks-include: lib/owner.sh
 # sparks-include: lib/write-file.sh
 [ -d "$ROOT" ] || fail "instance root $ROOT does not exist: declare it as a subvolume of the volume"
 mkdir -p "$INSTALL_DIR/sparks_host" /etc/sparks
@@ -34,3 +35,4 @@ write_file /etc/sparks/spark-pg.json 0644 <<<"$CONFIG_JSON"
 setup=$("$link" setup) || fail "spark-pg setup failed: $setup"
 grep -v '^sparks-result: ' <<<"$setup" || true
 if grep -qx 'sparks-result: changed' <<<"$setup"; then changed "spark-pg setup installed its units and directories"; fi
+claim spark-pg-tool spark-pg
