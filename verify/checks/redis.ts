@@ -85,7 +85,8 @@ export async function checkRedis(exec: Exec, redis: RedisExpectation, options: R
     exec("systemctl is-enabled redis-server.service"),
   ]);
   const found = `${active.stdout.trim() || "?"} ${enabled.stdout.trim() || "?"}`;
-  const defaultOff = /^(inactive|failed) (disabled|masked|\?)$/.test(found) && active.stdout.trim() !== "failed";
+  // "?": no unit file at all, which is as good as disabled.
+  const defaultOff = /^inactive (disabled|masked|\?)$/.test(found);
   const results: CheckResult[] = [defaultOff ? pass(redisCheckNames.defaultInstance, found) : fail(redisCheckNames.defaultInstance, "inactive disabled", found)];
   // One instance after another: each runs up to four commands at once.
   for (const instance of redis.instances) results.push(...(await checkInstance(exec, redis, instance, options)));
