@@ -69,7 +69,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     console.log(`first apply: ${run.seconds.toFixed(1)} s`);
     expect(run.output).toMatch(/sandbox-redis-instance-fixtures: changed/);
     expect(run.output).toMatch(/^done: \d+ ran, [1-9]\d* changed/m);
-    expect(run.code).toBe(0);
+    expect(run.code, run.output).toBe(0);
   });
 
   it("verify passes, redis checks included", async () => {
@@ -81,7 +81,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     }
     expect(run.output).toContain("✓ redis fixtures: forked from main");
     expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
-    expect(run.code).toBe(0);
+    expect(run.code, run.output).toBe(0);
   });
 
   it("verify --deep forks main, writes in the fork, leaves main unchanged and destroys the fork", async () => {
@@ -91,7 +91,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
       expect(run.output).toContain(`✓ redis main: deep: ${check}`);
     }
     expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
-    expect(run.code).toBe(0);
+    expect(run.code, run.output).toBe(0);
     const list = await onHost("spark-redis list --json");
     expect((JSON.parse(list.stdout) as { name: string }[]).map((r) => r.name)).toEqual(["fixtures", "main"]);
   });
@@ -111,14 +111,14 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     const run = await apply(STACK);
     console.log(`re-apply: ${run.seconds.toFixed(1)} s`);
     expect(run.output).toMatch(/^done: \d+ ran, 0 changed/m);
-    expect(run.code).toBe(0);
+    expect(run.code, run.output).toBe(0);
   });
 
   it("a changed maxmemory is applied: apply restarts the instances with it, and verify checks the new value", async () => {
     const bigger = redisStackFile("redis-128m", (host) => (host.redis.maxmemory = "128M"));
     const run = await apply(bigger);
     expect(run.output).toMatch(/sandbox-redis-instance-main: changed/);
-    expect(run.code).toBe(0);
+    expect(run.code, run.output).toBe(0);
     const after = await verify("verify-redis-after-resize.xml");
     expect(after.output).toContain("✓ redis main: maxmemory as declared");
     expect(after.output).toMatch(/^\d+ passed, 0 failed/m);
@@ -144,7 +144,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
       host.redis.instances.find((i: { name: string }) => i.name === "main").protect = true;
     });
     const run = await apply(protectedStack, "--destroy");
-    expect(run.code).toBe(0);
+    expect(run.code, run.output).toBe(0);
     expect((await onHost("systemctl is-active spark-redis@main.service")).stdout.trim()).toBe("active");
     expect((await onHost("spark-redis connect main -- PING")).stdout.trim()).toBe("PONG");
     expect((await onHost("spark-redis status fixtures")).code).toBe(3);
@@ -156,7 +156,8 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     expect((await apply(STACK)).code).toBe(0);
     const run = await apply(STACK, "--destroy");
     expect(run.output).toMatch(/sandbox-redis-instance-main: changed/);
-    expect(run.code).toBe(0);
+    const holders = run.code === 0 ? "" : (await onHost("ls -l /proc/[0-9]*/cwd /proc/[0-9]*/fd /proc/[0-9]*/root 2>/dev/null | grep /srv/sparks; ps -eo pid,args; journalctl -n 30 --no-pager")).stdout;
+    expect(run.code, run.output + holders).toBe(0);
     expect((await onHost("systemctl is-active spark-redis@main.service")).stdout.trim()).not.toBe("active");
     expect((await onHost("test -e /etc/systemd/system/multi-user.target.wants/spark-redis@main.service")).code).not.toBe(0);
     expect((await onHost("test -e /etc/sparks/spark-redis/main.password")).code).not.toBe(0);
