@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BtrfsVolume } from "../components/btrfs-volume";
 import { Host } from "../components/host";
 import { SparkPg } from "../components/spark-pg";
+import { redisFromConfig } from "./redis-program";
 import type { HostExpectation, VerifyManifest } from "../verify/manifest";
 import { loadStackConfig, type ResolvedHost } from "./config";
 
@@ -48,6 +49,7 @@ function deployHost({ config, connection }: ResolvedHost): HostExpectation {
       },
       { parent: host },
     );
+  const redis = redisFromConfig(config, host, volumes);
   return {
     name: config.name,
     ssh: {
@@ -60,5 +62,6 @@ function deployHost({ config, connection }: ResolvedHost): HostExpectation {
     packages: host.packages,
     btrfsVolumes: volumes.map((volume) => volume.expected),
     ...(sparkPg ? { sparkPg: sparkPg.expected } : {}),
+    ...(redis ? { redis: redis.expected } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { JSONSchemaType } from "ajv";
 import { patterns } from "../lib/patterns";
 import type { BtrfsVolumeConfig, HostConfig, SparkPgConfig, SparkPgInstanceConfig, StackConfig, SubvolumeConfig } from "./types";
+import { redisSchema } from "./redis-schema";
 
 const subvolumeSchema: JSONSchemaType<SubvolumeConfig> = {
   type: "object",
@@ -99,6 +100,7 @@ const hostSchema: JSONSchemaType<HostConfig> = {
       nullable: true,
     },
     sparkPg: { ...sparkPgSchema, nullable: true },
+    redis: { ...redisSchema, nullable: true },
   },
 };
 

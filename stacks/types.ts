@@ -20,6 +20,8 @@ export interface HostConfig {
   btrfs?: BtrfsConfig;
   /** Postgres instances run by the host tool spark-pg; default none. */
   sparkPg?: SparkPgConfig;
+  /** Redis instances run by the host tool spark-redis; default none. */
+  redis?: RedisConfig;
 }
 
 /**
@@ -96,6 +98,46 @@ export interface PortRange {
 
 export interface SparkPgInstanceConfig {
   /** Instance name: its role, unit `spark-pg@NAME.service` and subvolume `<root>/NAME`. */
+  name: string;
+  /** Created as a fork of this instance, which must be declared before it; default a new, empty instance. */
+  forkOf?: string;
+  /** Destroy leaves the instance in place (retainOnDelete); default false. */
+  protect?: boolean;
+}
+
+export interface RedisConfig {
+  /** Name of a btrfs volume of this host. */
+  volume: string;
+  /** A declared subvolume of that volume (traversable by the redis user); each instance is a subvolume nested under it. */
+  subvolume: string;
+  /** The one IP address every instance listens on. */
+  listen: string;
+  /** Port pool the instances' ports are taken from, both ends included. */
+  ports: PortRange;
+  /** How every instance persists; AOF is always on (forks rely on it). Default appendfsync everysec, Redis' save points. */
+  persistence?: RedisPersistenceConfig;
+  /** `maxmemory` of each instance, e.g. "256M"; default no limit. */
+  maxmemory?: string;
+  /** `maxmemory-policy`; default "noeviction". */
+  maxmemoryPolicy?: "noeviction" | "allkeys-lru" | "allkeys-lfu" | "allkeys-random" | "volatile-lru" | "volatile-lfu" | "volatile-random" | "volatile-ttl";
+  /** Instances that must exist, in creation order; default none. */
+  instances?: RedisInstanceConfig[];
+}
+
+export interface RedisPersistenceConfig {
+  /** AOF fsync policy; default "everysec". Every policy keeps the fork guarantee. */
+  appendfsync?: "always" | "everysec" | "no";
+  /** RDB save points (save after `seconds` if at least `changes` writes); [] for none; default Redis' 3600/1, 300/100, 60/10000. */
+  save?: RedisSavePoint[];
+}
+
+export interface RedisSavePoint {
+  seconds: number;
+  changes: number;
+}
+
+export interface RedisInstanceConfig {
+  /** Instance name: its ACL user, unit `spark-redis@NAME.service` and subvolume `<root>/NAME`. */
   name: string;
   /** Created as a fork of this instance, which must be declared before it; default a new, empty instance. */
   forkOf?: string;

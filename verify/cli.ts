@@ -15,7 +15,7 @@ const USAGE = `usage: npm run verify -- (--manifest FILE | --stack NAME) [--juni
   --junit FILE        also write JUnit XML: one testsuite per host, one testcase per check
   --identity KEYFILE  private key for every host (default: the manifest's ssh.identityFile, else ssh-agent)
   --json              print the results as JSON instead of the report
-  --deep              also a fork round trip per host on its first non-fork spark-pg instance: fork
+  --deep              also a fork round trip per host on its first non-fork spark-pg (and redis) instance: fork
                       to a scratch instance (TTL 10m), write in the fork, check the source is
                       unchanged, destroy the fork
 

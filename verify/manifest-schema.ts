@@ -3,6 +3,7 @@ import { patterns } from "../lib/patterns";
 import type {
   BtrfsVolumeExpectation,
   HostExpectation,
+  RedisExpectation,
   SparkPgExpectation,
   SparkPgInstanceExpectation,
   SshTarget,
@@ -74,6 +75,20 @@ const sparkPgSchema: JSONSchemaType<SparkPgExpectation> = {
   },
 };
 
+const redisExpectationSchema: JSONSchemaType<RedisExpectation> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["listen", "appendfsync", "save", "maxmemory", "maxmemoryPolicy", "instances"],
+  properties: {
+    listen: { type: "string", pattern: patterns.ipAddress },
+    appendfsync: { type: "string", enum: ["always", "everysec", "no"] },
+    save: { type: "string", pattern: "^(\\d+ \\d+( \\d+ \\d+)*)?$" },
+    maxmemory: { type: "integer", minimum: 0 },
+    maxmemoryPolicy: { type: "string", pattern: "^[a-z-]+$" },
+    instances: { type: "array", items: sparkPgInstanceSchema },
+  },
+};
+
 const hostSchema: JSONSchemaType<HostExpectation> = {
   type: "object",
   additionalProperties: false,
@@ -84,6 +99,7 @@ const hostSchema: JSONSchemaType<HostExpectation> = {
     packages: { type: "array", items: { type: "string", pattern: patterns.debianPackage } },
     btrfsVolumes: { type: "array", items: btrfsVolumeSchema },
     sparkPg: { ...sparkPgSchema, nullable: true },
+    redis: { ...redisExpectationSchema, nullable: true },
   },
 };
 

@@ -21,6 +21,8 @@ export interface HostExpectation {
   btrfsVolumes: BtrfsVolumeExpectation[];
   /** Postgres instances run by spark-pg; absent when the host runs none. */
   sparkPg?: SparkPgExpectation;
+  /** Redis instances run by spark-redis; absent when the host runs none. */
+  redis?: RedisExpectation;
 }
 
 export interface SshTarget {
@@ -68,6 +70,26 @@ export interface SparkPgExpectation {
 }
 
 export interface SparkPgInstanceExpectation {
+  name: string;
+  /** The instance it was forked from; absent for an instance created empty. */
+  forkOf?: string;
+}
+
+export interface RedisExpectation {
+  /** The one address every instance must listen on, and only there. */
+  listen: string;
+  /** `CONFIG GET appendfsync` of every instance (AOF itself must be on). */
+  appendfsync: string;
+  /** `CONFIG GET save` of every instance, as Redis prints it ("3600 1 300 100", "" for none). */
+  save: string;
+  /** `CONFIG GET maxmemory` in bytes; 0 = no limit. */
+  maxmemory: number;
+  /** `CONFIG GET maxmemory-policy`. */
+  maxmemoryPolicy: string;
+  instances: RedisInstanceExpectation[];
+}
+
+export interface RedisInstanceExpectation {
   name: string;
   /** The instance it was forked from; absent for an instance created empty. */
   forkOf?: string;

@@ -6,6 +6,8 @@ import { checkHost, plannedHostChecks } from "./checks/host";
 import { fail, pass, skip } from "./checks/result";
 import { checkSparkPg, plannedSparkPgChecks } from "./checks/spark-pg";
 import { checkSparkPgDeep, plannedSparkPgDeepChecks } from "./checks/spark-pg-deep";
+import { checkRedis, plannedRedisChecks } from "./checks/redis";
+import { checkRedisDeep, plannedRedisDeepChecks } from "./checks/redis-deep";
 import type { HostExpectation, VerifyManifest } from "./manifest";
 import type { CheckResult, Exec, HostResult, PlannedCheck, Summary, VerifyResult } from "./types";
 
@@ -92,7 +94,9 @@ export async function runHostChecks(exec: Exec, host: HostExpectation, checks: H
   // After the others, not beside them: a burst of channels beyond what sshd has released yet is refused.
   const sparkPg = host.sparkPg ? await checkSparkPg(exec, host.sparkPg, { sudo }) : [];
   const deep = host.sparkPg && checks.deep ? await checkSparkPgDeep(exec, host.sparkPg, { sudo }) : [];
-  return [...groups.flat(), ...sparkPg, ...deep];
+  const redis = host.redis ? await checkRedis(exec, host.redis, { sudo }) : [];
+  const redisDeep = host.redis && checks.deep ? await checkRedisDeep(exec, host.redis, { sudo }) : [];
+  return [...groups.flat(), ...sparkPg, ...deep, ...redis, ...redisDeep];
 }
 
 export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = {}): PlannedCheck[] {
@@ -101,6 +105,8 @@ export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = 
     ...host.btrfsVolumes.flatMap(plannedBtrfsVolumeChecks),
     ...(host.sparkPg ? plannedSparkPgChecks(host.sparkPg) : []),
     ...(host.sparkPg && checks.deep ? plannedSparkPgDeepChecks(host.sparkPg) : []),
+    ...(host.redis ? plannedRedisChecks(host.redis) : []),
+    ...(host.redis && checks.deep ? plannedRedisDeepChecks(host.redis) : []),
   ];
 }
 

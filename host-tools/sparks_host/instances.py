@@ -615,6 +615,12 @@ class Service:
         False when the instance is not running (nothing to do); raises ToolError when it could not."""
         return False
 
+    # True when a snapshot without a successful quiesce would break the service's fork guarantee.
+    quiesce_required = False
+
+    def release(self, record: dict[str, Any]) -> None:
+        """After the snapshot that a successful quiesce preceded (failed or not): undo what quiesce changed."""
+
     def main_pid(self, path: str) -> int | None:
         """The running server's PID as the instance's files tell it, for status after a change."""
         return None
@@ -824,12 +830,21 @@ class Service:
         ctx.timings.mark("configure")
 
     def _snapshot_live(self, ctx: Context, source: str, dest: str) -> None:
+        record = read_json(self.record_path(source))
+        quiesced = False
         try:
-            self.quiesce(read_json(self.record_path(source)))
-        except ToolError as e:  # the snapshot is still crash-consistent, only slower to recover
+            quiesced = self.quiesce(record)
+        except ToolError as e:
+            if self.quiesce_required:
+                raise ToolError(f"could not prepare {source} for the snapshot, so nothing was copied: {e}")
+            # the snapshot is still crash-consistent, only slower to recover
             say(self.tool, f"warning: could not quiesce {source} before the snapshot ({e}); continuing")
         ctx.timings.mark("quiesce source")
-        Btrfs.snapshot(self.path(source), dest, readonly=True)
+        try:
+            Btrfs.snapshot(self.path(source), dest, readonly=True)
+        finally:
+            if quiesced:
+                self.release(record)
         ctx.timings.mark("snapshot source")
 
     def _status_after(self, name: str, ctx: Context) -> dict[str, Any]:

@@ -1,0 +1,150 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { RedisExpectation } from "../verify/manifest";
+import type { BtrfsVolume } from "./btrfs-volume";
+import type { Host } from "./host";
+import { hostCommand } from "./host-command";
+
+/** Where the host tool's source lives in this repository. */
+export const HOST_TOOLS_DIR = path.join(__dirname, "..", "host-tools");
+/** The tool's files, relative to HOST_TOOLS_DIR, in the order they ride to the host (fd 4, 5, ...). */
+export const SPARK_REDIS_FILES = [
+  "spark-redis",
+  "sparks_host/__init__.py",
+  "sparks_host/cli.py",
+  "sparks_host/instances.py",
+  "sparks_host/redis.py",
+  "sparks_host/resp.py",
+] as const;
+/** The tool's own home on the host (apart from spark-pg's, so neither prunes the other's modules). */
+export const SPARK_REDIS_INSTALL_DIR = "/usr/local/lib/sparks/redis";
+const TOOL = "spark-redis";
+
+export interface RedisInstanceArgs {
+  /** Instance name: its ACL user, its unit `spark-redis@NAME.service` and its subvolume `<root>/NAME`. */
+  name: string;
+  /** Created as a fork of this instance of the same component, declared before it; default created empty. */
+  forkOf?: string;
+  /** Destroy leaves the instance in place (retainOnDelete); default false. */
+  protect?: boolean;
+}
+
+export interface RedisPersistenceArgs {
+  /** AOF fsync policy (`always`, `everysec`, `no`); AOF itself is always on. Default "everysec". */
+  appendfsync?: "always" | "everysec" | "no";
+  /** RDB save points as redis writes them ("3600 1 300 100"), "" for none; default "3600 1 300 100 60 10000". */
+  save?: string;
+}
+
+export interface RedisArgs {
+  /** The host the instances run on. */
+  host: Host;
+  /** The btrfs volume holding the instances; it must be mounted before any instance exists. */
+  volume: BtrfsVolume;
+  /** Subvolume of `volume` that is the instance root; each instance is a subvolume nested in it. */
+  subvolume: string;
+  /** The one IP address every instance listens on. */
+  listen: string;
+  /** Port pool of the instances, both ends included. */
+  ports: { from: number; to: number };
+  /** Persistence of every instance; defaults as in RedisPersistenceArgs. */
+  persistence?: RedisPersistenceArgs;
+  /** `maxmemory` of each instance in bytes, 0 for no limit; default 0. */
+  maxmemoryBytes?: number;
+  /** `maxmemory-policy`; default "noeviction". */
+  maxmemoryPolicy?: string;
+  /** Instances that must exist, created in this order; default none. */
+  instances?: RedisInstanceArgs[];
+}
+
+export const DEFAULT_SAVE = "3600 1 300 100 60 10000";
+
+/**
+ * Redis instances on btrfs, run by the host tool spark-redis: the packages (Debian's default
+ * instance kept stopped), the tool and its config, then one command per declared instance
+ * (`spark-redis ensure`, destroyed with `spark-redis destroy`).
+ */
+export class Redis extends pulumi.ComponentResource {
+  static readonly TYPE = "sparks:redis:Redis";
+
+  /** What verify checks for these instances. */
+  readonly expected: RedisExpectation;
+
+  constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(Redis.TYPE, name, {}, opts);
+    const instances = args.instances ?? [];
+    const settings = {
+      appendfsync: args.persistence?.appendfsync ?? "everysec",
+      save: args.persistence?.save ?? DEFAULT_SAVE,
+      maxmemory: args.maxmemoryBytes ?? 0,
+      maxmemoryPolicy: args.maxmemoryPolicy ?? "noeviction",
+    };
+    this.expected = {
+      listen: args.listen,
+      ...settings,
+      instances: instances.map((i) => (i.forkOf === undefined ? { name: i.name } : { name: i.name, forkOf: i.forkOf })),
+    };
+    const rootReady = args.volume.subvolumeReady[args.subvolume];
+    if (rootReady === undefined) throw new Error(`${name}: volume ${args.volume.expected.name} declares no subvolume "${args.subvolume}"`);
+    const root = `${args.volume.expected.mountpoint}/${args.subvolume}`;
+    const config = {
+      root,
+      listen: args.listen,
+      ports: [args.ports.from, args.ports.to],
+      appendfsync: settings.appendfsync,
+      save: settings.save,
+      maxmemory: settings.maxmemory,
+      maxmemory_policy: settings.maxmemoryPolicy,
+    };
+    const settingsDigest = createHash("sha256").update(JSON.stringify(settings)).digest("hex").slice(0, 16);
+
+    const packages = this.createPackages(name, args);
+    const tool = this.createTool(name, args, root, config, [packages, rootReady]);
+    const created = new Map<string, pulumi.Resource>();
+    for (const instance of instances) {
+      const source = instance.forkOf === undefined ? undefined : created.get(instance.forkOf);
+      if (instance.forkOf !== undefined && source === undefined) {
+        throw new Error(`${name}: instance ${instance.name} forks ${instance.forkOf}, which is not declared before it`);
+      }
+      created.set(instance.name, this.createInstance(name, args, instance, settingsDigest, [tool, rootReady, ...(source ? [source] : [])]));
+    }
+    this.registerOutputs({});
+  }
+
+  private createPackages(name: string, args: RedisArgs) {
+    return hostCommand(
+      `${name}-packages`,
+      { connection: args.host.connection, create: { script: "redis/packages.sh", params: {} } },
+      { parent: this, dependsOn: [args.host.ready] },
+    );
+  }
+
+  private createTool(name: string, args: RedisArgs, root: string, config: object, dependsOn: pulumi.Resource[]) {
+    return hostCommand(
+      `${name}-tool`,
+      {
+        connection: args.host.connection,
+        create: {
+          script: "redis/tool.sh",
+          params: { CONFIG_JSON: JSON.stringify(config), INSTALL_DIR: SPARK_REDIS_INSTALL_DIR, ROOT: root, TOOL, TOOL_FILES: SPARK_REDIS_FILES },
+          files: SPARK_REDIS_FILES.map((file) => ({ content: readFileSync(path.join(HOST_TOOLS_DIR, file), "utf8") })),
+        },
+      },
+      { parent: this, dependsOn },
+    );
+  }
+
+  private createInstance(name: string, args: RedisArgs, instance: RedisInstanceArgs, settings: string, dependsOn: pulumi.Resource[]) {
+    return hostCommand(
+      `${name}-instance-${instance.name}`,
+      {
+        connection: args.host.connection,
+        create: { script: "redis/instance.sh", params: { NAME: instance.name, FORK_OF: instance.forkOf ?? "", SETTINGS: settings, TOOL } },
+        delete: { script: "redis/instance.delete.sh", params: { NAME: instance.name, TOOL } },
+      },
+      { parent: this, dependsOn, retainOnDelete: instance.protect ?? false },
+    );
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the host tool TOOL: the files carried on fd 4, 5, ... (TOOL_FILES, in that order) under
+# INSTALL_DIR, the command /usr/local/sbin/TOOL linking to its entry, its config; then runs
+# `TOOL setup` (unit templates, directories). A file is rewritten only when it differs. Each tool
+# has its own INSTALL_DIR, so tools of different components never remove each other's modules.
+# sparks-include: lib/write-file.sh
+[ -d "$ROOT" ] || fail "instance root $ROOT does not exist: declare it as a subvolume of the volume"
+mkdir -p "$INSTALL_DIR/sparks_host" /etc/sparks
+fd=4
+for file in "${TOOL_FILES[@]}"; do
+  case $file in
+    */*) mode=0644 ;;
+    *) mode=0755 ;;
+  esac
+  write_file "$INSTALL_DIR/$file" "$mode" <"/dev/fd/$fd"
+  fd=$((fd + 1))
+done
+# A module the tool no longer ships must not stay importable.
+for installed in "$INSTALL_DIR"/sparks_host/*.py; do
+  [ -e "$installed" ] || continue
+  relative=sparks_host/${installed##*/}
+  keep=no
+  for file in "${TOOL_FILES[@]}"; do [ "$file" != "$relative" ] || keep=yes; done
+  if [ "$keep" = no ]; then
+    rm -f -- "$installed"
+    changed "removed $installed"
+  fi
+done
+link=/usr/local/sbin/$TOOL
+if [ "$(readlink -- "$link" || true)" != "$INSTALL_DIR/$TOOL" ]; then
+  ln -sfn -- "$INSTALL_DIR/$TOOL" "$link"
+  changed "linked $link to $INSTALL_DIR/$TOOL"
+fi
+write_file "/etc/sparks/$TOOL.json" 0644 <<<"$CONFIG_JSON"
+setup=$("$link" setup) || fail "$TOOL setup failed: $setup"
+grep -v '^sparks-result: ' <<<"$setup" || true
+if grep -qx 'sparks-result: changed' <<<"$setup"; then changed "$TOOL setup installed its units and directories"; fi

@@ -1,0 +1,268 @@
+"""spark-redis: Redis instances, one btrfs subvolume holding config, ACL, AOF and RDB each.
+
+Layout of an instance subvolume <root>/NAME (root:redis 0750):
+  instance.json   the record (name, port, role, database, source, forked_from_snapshot, created_at, expires_at)
+  redis.conf      port, bind, persistence, maxmemory (root:redis 0640), rewritten on fork, reset and rollback
+  users.acl       `default` off, user NAME with the SHA-256 of its password (root:redis 0640)
+  data/           redis' `dir` (redis:redis 0750): appendonlydir/ (multi-part AOF + manifest), dump.rdb
+
+Fork guarantee: every write acknowledged before `fork` started is in the fork. Instances always run
+AOF. Redis appends each write to its AOF buffer before replying, and writes that buffer to the file in
+beforeSleep, before it sends the replies of that event-loop turn, except with `appendfsync everysec`
+while a background fsync is running: then it may postpone the write up to 2 s and still reply. So the
+fork first sets `appendfsync always` on the source: the reply to that CONFIG SET comes after a
+beforeSleep that wrote the whole buffer (with `always` nothing is postponed), i.e. after every earlier
+acknowledged write is in the file's page cache. A btrfs snapshot includes the page cache (it flushes
+the source's delalloc first). Then the declared setting is put back, on failure too.
+"""
+
+from __future__ import annotations
+
+import glob
+import grp
+import hashlib
+import os
+import pwd
+import re
+
+from . import resp
+from .instances import (Any, Option, Service, ToolError, check_listen, check_port_pool, check_positive,
+                        check_root_path, say, write_atomic)
+
+REDIS_USER = "redis"
+REDIS_SERVER = "/usr/bin/redis-server"
+REDIS_CLI = "/usr/bin/redis-cli"
+CONF_FILE = "redis.conf"
+ACL_FILE = "users.acl"
+DATA_DIR = "data"
+APPENDFSYNC = ("always", "everysec", "no")
+MAXMEMORY_POLICIES = ("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
+                      "volatile-random", "volatile-ttl")
+SAVE_RE = re.compile(r"^(\d+ \d+)( \d+ \d+)*$")
+
+
+def check_appendfsync(value: str) -> str | None:
+    return None if value in APPENDFSYNC else f"must be one of {', '.join(APPENDFSYNC)}, found {value!r}"
+
+
+def check_save(value: str) -> str | None:
+    return None if value == "" or SAVE_RE.match(value) else f"must be pairs 'SECONDS CHANGES ...' or '' (no RDB saves), found {value!r}"
+
+
+def check_policy(value: str) -> str | None:
+    return None if value in MAXMEMORY_POLICIES else f"must be one of {', '.join(MAXMEMORY_POLICIES)}, found {value!r}"
+
+
+def acl_hash(password: str) -> str:
+    return hashlib.sha256(password.encode("utf-8")).hexdigest()
+
+
+class RedisService(Service):
+    tool = "spark-redis"
+    description = ("Redis instances on btrfs: new, fork (appendfsync always + snapshot + AOF load), reset, snapshot, rollback. "
+                   "Every write acknowledged before a fork starts is in the fork.")
+    client_name = "redis-cli"
+    # ACL user names: `default` is redis' own unauthenticated user.
+    reserved_names = frozenset({"default"})
+    quiesce_required = True
+    schema = {
+        "root": Option(str, check=check_root_path),
+        "listen": Option(str, check=check_listen),
+        "ports": Option(list, check=check_port_pool),
+        "min_free_bytes": Option(int, required=False, default=1 << 30, check=check_positive),
+        "appendfsync": Option(str, required=False, default="everysec", check=check_appendfsync),
+        "save": Option(str, required=False, default="3600 1 300 100 60 10000", check=check_save),
+        "maxmemory": Option(int, required=False, default=0, check=check_positive),
+        "maxmemory_policy": Option(str, required=False, default="noeviction", check=check_policy),
+    }
+
+    def service_group(self) -> str:
+        return REDIS_USER
+
+    def record_defaults(self, name: str) -> dict[str, Any]:
+        return {"role": name, "database": 0}
+
+    def check_installed(self) -> None:
+        if not os.access(REDIS_SERVER, os.X_OK):
+            raise ToolError(f"{REDIS_SERVER} is missing: install redis-server")
+        try:
+            pwd.getpwnam(REDIS_USER)
+        except KeyError:
+            raise ToolError(f"user {REDIS_USER} is missing: install redis-server")
+
+    # --- talking to an instance --------------------------------------------------------------------
+
+    def connect_as(self, record: dict[str, Any], password: str | None = None) -> resp.Connection:
+        password = password if password is not None else self.read_password(record["name"])
+        try:
+            return resp.connect(self.config["listen"], record["port"], record["role"], password)
+        except resp.NotRunning as e:
+            raise ToolError(f"redis on port {record['port']}: {e}") from e
+        except resp.RespError as e:
+            raise ToolError(f"redis on port {record['port']}: {e}")
+        except (OSError, TimeoutError) as e:
+            raise ToolError(f"redis on port {record['port']}: {e}")
+
+    def command(self, record: dict[str, Any], *args: str, password: str | None = None) -> object:
+        try:
+            with self.connect_as(record, password) as conn:
+                return conn.command(*args)
+        except resp.RespError as e:
+            raise ToolError(f"redis on port {record['port']}: {' '.join(args[:3])}: {e}")
+        except (OSError, TimeoutError) as e:
+            raise ToolError(f"redis on port {record['port']}: {e}")
+
+    # --- hooks ---------------------------------------------------------------------------------------
+
+    def render_unit(self) -> str:
+        root = self.root
+        return f"""# Written by spark-redis setup. One redis-server per instance: {root}/NAME/redis.conf.
+[Unit]
+Description=spark-redis instance %i
+Wants=network-online.target
+After=network-online.target
+RequiresMountsFor={root}
+
+[Service]
+# redis.conf says `supervised systemd`: READY=1 comes after the AOF/RDB is loaded.
+Type=notify
+User={REDIS_USER}
+Group={REDIS_USER}
+ExecStart={REDIS_SERVER} {root}/%i/{CONF_FILE}
+UMask=0027
+LimitNOFILE=10032
+NoNewPrivileges=true
+# Loading a large AOF happens before READY=1.
+TimeoutStartSec=1h
+TimeoutStopSec=10min
+Restart=on-failure
+RestartSec=2s
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+    def initialize(self, path: str, record: dict[str, Any]) -> None:
+        uid, gid = pwd.getpwnam(REDIS_USER).pw_uid, grp.getgrnam(REDIS_USER).gr_gid
+        os.chown(path, 0, gid)
+        os.chmod(path, 0o750)
+        data = os.path.join(path, DATA_DIR)
+        os.mkdir(data, 0o750)
+        os.chown(data, uid, gid)
+
+    def render_conf(self, record: dict[str, Any]) -> str:
+        c = self.config
+        home = self.path(record["name"])  # the final path: a reset builds the copy elsewhere, then renames it
+        save = f'"{c["save"]}"' if c["save"] else '""'
+        return f"""# Written by spark-redis for instance {record['name']}; rewritten on fork, reset and rollback.
+bind {c['listen']}
+port {record['port']}
+protected-mode yes
+unixsocket ""
+daemonize no
+supervised systemd
+logfile ""
+dir {home}/{DATA_DIR}
+aclfile {home}/{ACL_FILE}
+# Forks keep every acknowledged write only with AOF on (see spark-redis --help).
+appendonly yes
+appenddirname appendonlydir
+appendfilename appendonly.aof
+appendfsync {c['appendfsync']}
+aof-use-rdb-preamble yes
+aof-load-truncated yes
+dbfilename dump.rdb
+save {save}
+maxmemory {c['maxmemory']}
+maxmemory-policy {c['maxmemory_policy']}
+"""
+
+    def render_acl(self, name: str, password: str | None) -> str:
+        lines = ["user default off nopass resetkeys resetchannels -@all"]
+        if password is not None:
+            lines.append(f"user {name} on #{acl_hash(password)} ~* &* +@all")
+        return "\n".join(lines) + "\n"
+
+    def configure(self, path: str, record: dict[str, Any]) -> bool:
+        password = self.read_password(record["name"]) if os.path.exists(self.secret_path(record["name"])) else None
+        changed = write_atomic(os.path.join(path, CONF_FILE), self.render_conf(record), 0o640, "root", REDIS_USER, sync=False)
+        changed |= write_atomic(os.path.join(path, ACL_FILE), self.render_acl(record["name"], password), 0o640, "root", REDIS_USER,
+                                sync=False)
+        return changed
+
+    def write_password(self, name: str, password: str) -> None:
+        super().write_password(name, password)
+        write_atomic(os.path.join(self.path(name), ACL_FILE), self.render_acl(name, password), 0o640, "root", REDIS_USER, sync=False)
+
+    def clean_runtime(self, path: str) -> None:
+        # Half-written RDB saves and AOF rewrites of the source: redis ignores them, they only take space.
+        data = os.path.join(path, DATA_DIR)
+        for leftover in glob.glob(os.path.join(data, "temp-*")) + glob.glob(os.path.join(data, "appendonlydir", "temp-*")):
+            os.unlink(leftover)
+
+    def quiesce(self, record: dict[str, Any]) -> bool:
+        try:
+            conn = self.connect_as(record)
+        except ToolError as e:
+            if isinstance(e.__cause__, resp.NotRunning):
+                return False  # stopped: a clean shutdown wrote and fsynced the whole AOF
+            raise
+        with conn:
+            try:
+                conn.command("CONFIG", "SET", "appendfsync", "always")
+            except resp.RespError as e:
+                raise ToolError(f"redis on port {record['port']}: CONFIG SET appendfsync always: {e}")
+            except (OSError, TimeoutError) as e:
+                self.release(record)  # the setting may have been applied before the connection broke
+                raise ToolError(f"redis on port {record['port']}: {e}")
+        return True
+
+    def release(self, record: dict[str, Any]) -> None:
+        declared = self.config["appendfsync"]
+        try:
+            self.command(record, "CONFIG", "SET", "appendfsync", declared)
+        except ToolError as e:  # the source stays on `always`: slower, never less safe
+            say(self.tool, f"warning: could not set appendfsync back to {declared} on {record['name']}: {e}")
+
+    def bootstrap_credentials(self, record: dict[str, Any], password: str) -> None:
+        self._require_answers(record, password)
+
+    def adopt_credentials(self, record: dict[str, Any], image_role: str, password: str) -> None:
+        # The ACL file written before the start already holds only this instance's user.
+        self._require_answers(record, password)
+
+    def _require_answers(self, record: dict[str, Any], password: str) -> None:
+        pong = self.command(record, "PING", password=password)
+        if pong != "PONG":
+            raise ToolError(f"redis on port {record['port']} answered PING with {pong!r}")
+
+    def client_argv(self, record: dict[str, Any], password: str, extra: list[str]) -> tuple[list[str], dict[str, str]]:
+        return ([REDIS_CLI, "--no-auth-warning", "-h", self.config["listen"], "-p", str(record["port"]), "--user", record["role"],
+                 *extra], {"REDISCLI_AUTH": password})
+
+    def uri(self, record: dict[str, Any], password: str) -> str:
+        listen = self.config["listen"]
+        host = f"[{listen}]" if ":" in listen else listen
+        return f"redis://{record['role']}:{password}@{host}:{record['port']}/{record['database']}"
+
+    def setup(self) -> bool:
+        # Instances are root:redis 0750 below the root; redis has to pass through the root itself.
+        if os.path.isdir(self.root) and not os.stat(self.root).st_mode & 0o001:
+            raise ToolError(f"instance root {self.root} is not traversable by the redis user: give it o+x (e.g. mode 0755 or 0711)")
+        return super().setup()
+
+    # --- ensure also converges the declared settings of an existing instance -----------------------
+
+    def ensure(self, name: str, fork_of: str | None, ttl: str | None) -> tuple[bool, str]:
+        with self.lock:
+            reconfigured = False
+            if os.path.isfile(self.record_path(name)):
+                record = self.load(name)
+                if self.configure(self.path(name), record) and self.is_active(name):
+                    self.stop_instance(name)
+                    self.start_instance(name)
+                    reconfigured = True
+            changed, message = super().ensure(name, fork_of, ttl)
+        if reconfigured:
+            return True, f"{name}: settings changed, restarted"
+        return changed, message

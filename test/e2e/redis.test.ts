@@ -1,0 +1,165 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { sandboxDown, sandboxUp } from "../../sandbox";
+import { e2eBlocker, ROOT, runCli, sandboxShell } from "./support";
+
+const blocker = e2eBlocker();
+if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
+if (blocker) console.warn(`skipping the Redis e2e tests: ${blocker}`);
+
+/** This file's own sandbox host, apart from the other e2e files' and the tool test's. */
+const STATE_DIR = path.join(ROOT, ".sandbox-e2e-redis");
+const RESULTS = path.join(ROOT, "test-results");
+const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-redis.json");
+
+/**
+ * The sandbox stack with its btrfs volume and redis only (no spark-pg: this file tests Redis, and
+ * its sandbox would otherwise install Postgres too), after `edit`. Returns its path.
+ */
+function redisStackFile(name: string, edit: (host: any) => void = () => {}): string {
+  const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
+  const host = stack.config["sparks:hosts"][0];
+  delete host.sparkPg;
+  edit(host);
+  mkdirSync(RESULTS, { recursive: true });
+  const file = path.join(RESULTS, `Pulumi.sandbox-${name}.yaml`);
+  writeFileSync(file, stringify(stack));
+  return file;
+}
+
+const STACK = redisStackFile("redis");
+const apply = (configFile: string, ...args: string[]) =>
+  runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", configFile, "--manifest-out", MANIFEST, ...args], STATE_DIR);
+const verify = (junit: string, ...args: string[]) =>
+  runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit), ...args], STATE_DIR);
+
+async function onHost(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const shell = await sandboxShell(STATE_DIR);
+  try {
+    return await shell.run(command);
+  } finally {
+    shell.close();
+  }
+}
+
+const INSTANCE_CHECKS = [
+  "active",
+  "enabled at boot",
+  "listening only on 127.0.0.1",
+  "refuses unauthenticated commands",
+  "refuses a wrong password",
+  "answers with its credentials",
+  "persistence as declared",
+  "maxmemory as declared",
+];
+
+describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
+  beforeAll(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    await sandboxUp({ stateDir: STATE_DIR, diskSize: "4G" });
+  });
+  afterAll(async () => {
+    await sandboxDown({ stateDir: STATE_DIR });
+  });
+
+  it("apply installs redis and the tool, and creates main and its fork fixtures", async () => {
+    const run = await apply(STACK);
+    console.log(`first apply: ${run.seconds.toFixed(1)} s`);
+    expect(run.output).toMatch(/sandbox-redis-instance-fixtures: changed/);
+    expect(run.output).toMatch(/^done: \d+ ran, [1-9]\d* changed/m);
+    expect(run.code, run.output).toBe(0);
+  });
+
+  it("verify passes, redis checks included", async () => {
+    const run = await verify("verify-redis-after-apply.xml");
+    console.log(`verify: ${run.seconds.toFixed(1)} s`);
+    expect(run.output).toContain("✓ redis: Debian's default instance redis-server.service stopped and disabled");
+    for (const name of ["main", "fixtures"]) {
+      for (const check of INSTANCE_CHECKS) expect(run.output).toContain(`✓ redis ${name}: ${check}`);
+    }
+    expect(run.output).toContain("✓ redis fixtures: forked from main");
+    expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
+    expect(run.code, run.output).toBe(0);
+  });
+
+  it("verify --deep forks main, writes in the fork, leaves main unchanged and destroys the fork", async () => {
+    const run = await verify("verify-redis-deep.xml", "--deep");
+    console.log(`verify --deep: ${run.seconds.toFixed(1)} s`);
+    for (const check of ["fork answers", "write in the fork", "source unchanged by the fork", "fork destroyed"]) {
+      expect(run.output).toContain(`✓ redis main: deep: ${check}`);
+    }
+    expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
+    expect(run.code, run.output).toBe(0);
+    const list = await onHost("spark-redis list --json");
+    expect((JSON.parse(list.stdout) as { name: string }[]).map((r) => r.name)).toEqual(["fixtures", "main"]);
+  });
+
+  it("instances come from the declared pool; nothing listens on 6379", async () => {
+    const list = await onHost("spark-redis list --json");
+    const rows = JSON.parse(list.stdout) as { name: string; port: number; source: string | null; state: string }[];
+    expect(rows.map((r) => [r.name, r.source, r.state])).toEqual([
+      ["fixtures", "main", "active"],
+      ["main", null, "active"],
+    ]);
+    for (const row of rows) expect(row.port >= 56300 && row.port <= 56319).toBe(true);
+    expect((await onHost("ss -Hltn 'sport = :6379'")).stdout.trim()).toBe("");
+  });
+
+  it("a second apply changes nothing", async () => {
+    const run = await apply(STACK);
+    console.log(`re-apply: ${run.seconds.toFixed(1)} s`);
+    expect(run.output).toMatch(/^done: \d+ ran, 0 changed/m);
+    expect(run.code, run.output).toBe(0);
+  });
+
+  it("a changed maxmemory is applied: apply restarts the instances with it, and verify checks the new value", async () => {
+    const bigger = redisStackFile("redis-128m", (host) => (host.redis.maxmemory = "128M"));
+    const run = await apply(bigger);
+    expect(run.output).toMatch(/sandbox-redis-instance-main: changed/);
+    expect(run.code, run.output).toBe(0);
+    const after = await verify("verify-redis-after-resize.xml");
+    expect(after.output).toContain("✓ redis main: maxmemory as declared");
+    expect(after.output).toMatch(/^\d+ passed, 0 failed/m);
+    expect((await onHost("spark-redis connect main -- CONFIG GET maxmemory")).stdout).toBe(`maxmemory\n${128 * 1024 * 1024}\n`);
+    expect((await apply(STACK)).code).toBe(0);
+  });
+
+  it("a stopped instance fails verify by name, and apply starts it again", async () => {
+    expect((await onHost("spark-redis stop fixtures")).code).toBe(0);
+    const broken = await verify("verify-redis-after-stop.xml");
+    expect(broken.code).toBe(1);
+    expect(broken.output).toContain("✗ redis fixtures: active");
+    expect(broken.output).toContain("✓ redis main: active");
+    const repair = await apply(STACK);
+    expect(repair.output).toMatch(/sandbox-redis-instance-fixtures: changed/);
+    expect(repair.code).toBe(0);
+    expect((await verify("verify-redis-after-repair.xml")).code).toBe(0);
+  });
+
+  it("destroy with main protected removes fixtures only", async () => {
+    const protectedStack = redisStackFile("redis-protected", (host) => {
+      for (const volume of host.btrfs.volumes) volume.protect = true;
+      host.redis.instances.find((i: { name: string }) => i.name === "main").protect = true;
+    });
+    const run = await apply(protectedStack, "--destroy");
+    expect(run.code, run.output).toBe(0);
+    expect((await onHost("systemctl is-active spark-redis@main.service")).stdout.trim()).toBe("active");
+    expect((await onHost("spark-redis connect main -- PING")).stdout.trim()).toBe("PONG");
+    expect((await onHost("spark-redis status fixtures")).code).toBe(3);
+    expect((await onHost("test -e /srv/sparks/redis/fixtures")).code).not.toBe(0);
+    expect((await onHost("test -e /etc/sparks/spark-redis/fixtures.password")).code).not.toBe(0);
+  });
+
+  it("destroy without protection removes main too", async () => {
+    expect((await apply(STACK)).code).toBe(0);
+    const run = await apply(STACK, "--destroy");
+    expect(run.output).toMatch(/sandbox-redis-instance-main: changed/);
+    const holders = run.code === 0 ? "" : (await onHost("ls -l /proc/[0-9]*/cwd /proc/[0-9]*/fd /proc/[0-9]*/root 2>/dev/null | grep /srv/sparks; ps -eo pid,args; journalctl -n 30 --no-pager")).stdout;
+    expect(run.code, run.output + holders).toBe(0);
+    expect((await onHost("systemctl is-active spark-redis@main.service")).stdout.trim()).not.toBe("active");
+    expect((await onHost("test -e /etc/systemd/system/multi-user.target.wants/spark-redis@main.service")).code).not.toBe(0);
+    expect((await onHost("test -e /etc/sparks/spark-redis/main.password")).code).not.toBe(0);
+  });
+});

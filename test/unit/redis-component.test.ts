@@ -1,0 +1,140 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { HEADER_END } from "../../components/host-script";
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+}
+
+const registered: Registered[] = [];
+let Host: typeof import("../../components/host").Host;
+let BtrfsVolume: typeof import("../../components/btrfs-volume").BtrfsVolume;
+let Redis: typeof import("../../components/redis").Redis;
+
+beforeAll(async () => {
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call: () => ({}),
+    },
+    "sparks",
+    "unit",
+    false,
+  );
+  ({ Host } = await import("../../components/host"));
+  ({ BtrfsVolume } = await import("../../components/btrfs-volume"));
+  ({ Redis } = await import("../../components/redis"));
+});
+
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGalMW02EhxsccJwMhKX2F6Avhwvj4VM0HeEsoKqxwY0";
+const resolve = <T>(output: pulumi.Output<T>) => new Promise<T>((ok) => output.apply(ok));
+const settle = () => new Promise((ok) => setTimeout(ok, 50));
+const named = (prefix: string) => registered.filter((r) => r.name.startsWith(prefix));
+
+function headerParams(remoteCommand: string): Record<string, string> {
+  const lines = remoteCommand.split("\n");
+  const header = lines.slice(2, lines.indexOf(HEADER_END));
+  return Object.fromEntries(header.map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+}
+
+function newRedis(hostName: string, extra: Record<string, unknown> = {}) {
+  const host = new Host(hostName, { address: "203.0.113.10", hostKey: HOST_KEY, privateKey: pulumi.secret("KEY") });
+  const volume = new BtrfsVolume(`${hostName}-data`, { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/sparks", subvolumes: [{ name: "redis" }] }, { parent: host });
+  const redis = new Redis(
+    `${hostName}-redis`,
+    { host, volume, subvolume: "redis", listen: "127.0.0.1", ports: { from: 56300, to: 56319 }, instances: [{ name: "main", protect: true }, { name: "fixtures", forkOf: "main" }], ...extra },
+    { parent: host },
+  );
+  return { host, volume, redis };
+}
+
+describe("Redis", () => {
+  it("names its commands after itself, nests under the host, and registers each after what it needs", async () => {
+    const { redis } = newRedis("r1");
+    expect(await resolve(redis.urn)).toContain("sparks:host:Host$sparks:redis:Redis::r1-redis");
+    await settle();
+    const order = named("r1-").map((r) => r.name);
+    expect(order.filter((n) => n.startsWith("r1-redis-"))).toEqual(["r1-redis-packages", "r1-redis-tool", "r1-redis-instance-main", "r1-redis-instance-fixtures"]);
+    expect(order.indexOf("r1-redis-tool")).toBeGreaterThan(order.indexOf("r1-data-subvolume-redis"));
+    expect(order.indexOf("r1-redis-packages")).toBeGreaterThan(order.indexOf("r1-base-packages"));
+  });
+
+  it("hands each instance its name, source and settings digest, and destroys it with spark-redis destroy", async () => {
+    const { redis } = newRedis("r2");
+    await resolve(redis.urn);
+    await settle();
+    const main = named("r2-redis-instance-main")[0].inputs;
+    const fixtures = named("r2-redis-instance-fixtures")[0].inputs;
+    expect(headerParams(main.create)).toMatchObject({ NAME: "main", FORK_OF: "''", TOOL: "spark-redis", RESOURCE: "r2-redis-instance-main" });
+    expect(headerParams(fixtures.create)).toMatchObject({ NAME: "fixtures", FORK_OF: "main" });
+    expect(headerParams(main.create).SETTINGS).toMatch(/^[0-9a-f]{16}$/);
+    expect(fixtures.delete).toContain('"$TOOL" destroy "$NAME"');
+    expect(headerParams(fixtures.delete)).toMatchObject({ NAME: "fixtures", TOOL: "spark-redis" });
+    expect(redis.expected).toEqual({
+      listen: "127.0.0.1",
+      appendfsync: "everysec",
+      save: "3600 1 300 100 60 10000",
+      maxmemory: 0,
+      maxmemoryPolicy: "noeviction",
+      instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }],
+    });
+  });
+
+  it("re-runs the instances' ensure when a setting changes, and only then", async () => {
+    const settings = (host: string) => headerParams(named(`${host}-redis-instance-main`)[0].inputs.create).SETTINGS;
+    newRedis("r3a", { maxmemoryBytes: 1 << 28 });
+    newRedis("r3b", { maxmemoryBytes: 1 << 28 });
+    newRedis("r3c", { maxmemoryBytes: 1 << 29 });
+    newRedis("r3d", { maxmemoryBytes: 1 << 28, persistence: { appendfsync: "always" } });
+    await settle();
+    expect(settings("r3a")).toBe(settings("r3b"));
+    expect(settings("r3c")).not.toBe(settings("r3a"));
+    expect(settings("r3d")).not.toBe(settings("r3a"));
+  });
+
+  it("keeps Debian's default instance from starting before it installs redis-server", async () => {
+    newRedis("r4");
+    await settle();
+    const script = named("r4-redis-packages")[0].inputs.create as string;
+    const install = script.indexOf("\ninstall_missing_packages redis-server redis-tools python3");
+    expect(install).toBeGreaterThan(0);
+    expect(script.indexOf("ConditionPathExists=/etc/redis/sparks-default-instance-wanted")).toBeLessThan(install);
+    expect(script.indexOf("systemctl disable --quiet redis-server.service")).toBeGreaterThan(install);
+  });
+
+  it("carries the tool source verbatim, and its config, in the tool command, into its own directory", async () => {
+    newRedis("r5", { maxmemoryBytes: 64 * 1024 * 1024, maxmemoryPolicy: "allkeys-lru", persistence: { appendfsync: "always", save: "" } });
+    await settle();
+    const tool = named("r5-redis-tool")[0].inputs.create as string;
+    expect(JSON.parse(headerParams(tool).CONFIG_JSON.slice(1, -1))).toEqual({
+      root: "/srv/sparks/redis",
+      listen: "127.0.0.1",
+      ports: [56300, 56319],
+      appendfsync: "always",
+      save: "",
+      maxmemory: 64 * 1024 * 1024,
+      maxmemory_policy: "allkeys-lru",
+    });
+    expect(headerParams(tool)).toMatchObject({ INSTALL_DIR: "/usr/local/lib/sparks/redis", TOOL: "spark-redis" });
+    for (const file of ["spark-redis", "sparks_host/instances.py", "sparks_host/redis.py", "sparks_host/resp.py"]) {
+      expect(tool).toContain(readFileSync(path.join(__dirname, "../../host-tools", file), "utf8"));
+    }
+    expect(tool).not.toContain(readFileSync(path.join(__dirname, "../../host-tools/sparks_host/pg.py"), "utf8"));
+  });
+
+  it("keeps a protected instance on destroy, and refuses a fork of an instance not declared before", () => {
+    newRedis("r6");
+    const host = new Host("r7", { address: "203.0.113.10", hostKey: HOST_KEY, privateKey: pulumi.secret("KEY") });
+    const volume = new BtrfsVolume("r7-data", { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/sparks", subvolumes: [{ name: "redis" }] });
+    const args = { host, volume, listen: "127.0.0.1", ports: { from: 56300, to: 56301 } };
+    expect(() => new Redis("r7-a", { ...args, subvolume: "nope" })).toThrow(/no subvolume "nope"/);
+    expect(() => new Redis("r7-b", { ...args, subvolume: "redis", instances: [{ name: "f", forkOf: "main" }] })).toThrow(/not declared before/);
+  });
+});

@@ -1,0 +1,161 @@
+import { command, posixQuote } from "../../lib/shell-quote";
+import type { RedisExpectation, RedisInstanceExpectation } from "../manifest";
+import type { CheckResult, Exec, ExecResult, PlannedCheck } from "../types";
+import { commandError, fail, pass } from "./result";
+import { parseListeners, parseStatus } from "./spark-pg";
+
+type Instance = RedisInstanceExpectation;
+
+export const redisCheckNames = {
+  defaultInstance: "redis: Debian's default instance redis-server.service stopped and disabled",
+  active: (i: Instance) => `redis ${i.name}: active`,
+  enabled: (i: Instance) => `redis ${i.name}: enabled at boot`,
+  forkOf: (i: Instance) => `redis ${i.name}: forked from ${i.forkOf}`,
+  listening: (i: Instance, listen: string) => `redis ${i.name}: listening only on ${listen}`,
+  noAuth: (i: Instance) => `redis ${i.name}: refuses unauthenticated commands`,
+  wrongPassword: (i: Instance) => `redis ${i.name}: refuses a wrong password`,
+  accepts: (i: Instance) => `redis ${i.name}: answers with its credentials`,
+  persistence: (i: Instance) => `redis ${i.name}: persistence as declared`,
+  memory: (i: Instance) => `redis ${i.name}: maxmemory as declared`,
+};
+
+const WRONG_PASSWORD = "sparks-verify-wrong-password";
+const ACCEPTS = "answers CONFIG GET as its own user";
+
+export interface RedisCheckOptions {
+  /** Run spark-redis and read the password file through `sudo -n`. Default false. */
+  sudo?: boolean;
+}
+
+export const redisPasswordFile = (name: string) => `/etc/sparks/spark-redis/${name}.password`;
+
+/** What CONFIG GET must answer for the declared persistence and memory settings. */
+export function expectedSettings(redis: RedisExpectation): { persistence: string; memory: string } {
+  return {
+    persistence: `appendonly=yes appendfsync=${redis.appendfsync} save=${redis.save}`,
+    memory: `maxmemory=${redis.maxmemory} maxmemory-policy=${redis.maxmemoryPolicy}`,
+  };
+}
+
+/** Every check `checkRedis` reports, in order, with what each expects. */
+export function plannedRedisChecks(redis: RedisExpectation): PlannedCheck[] {
+  const n = redisCheckNames;
+  const settings = expectedSettings(redis);
+  return [
+    { name: n.defaultInstance, expected: "inactive disabled" },
+    ...redis.instances.flatMap((i) => [
+      { name: n.active(i), expected: "active" },
+      { name: n.enabled(i), expected: "enabled" },
+      ...(i.forkOf === undefined ? [] : [{ name: n.forkOf(i), expected: i.forkOf }]),
+      { name: n.listening(i, redis.listen), expected: `${redis.listen}:PORT only` },
+      { name: n.noAuth(i), expected: "NOAUTH" },
+      { name: n.wrongPassword(i), expected: "WRONGPASS" },
+      { name: n.accepts(i), expected: ACCEPTS },
+      { name: n.persistence(i), expected: settings.persistence },
+      { name: n.memory(i), expected: settings.memory },
+    ]),
+  ];
+}
+
+/** `CONFIG GET a b ...` as redis-cli prints it without a terminal: name and value on alternate lines. */
+export function parseConfigGet(stdout: string): Map<string, string> {
+  const lines = stdout.replace(/\n$/, "").split("\n");
+  const values = new Map<string, string>();
+  for (let i = 0; i + 1 < lines.length; i += 2) values.set(lines[i], lines[i + 1]);
+  return values;
+}
+
+/**
+ * redis-cli on the host against one instance. "own": the instance's user, its password read into
+ * REDISCLI_AUTH on the host (never on a command line); "wrong": its user with a wrong password;
+ * "none": no AUTH at all.
+ */
+export function redisCli(listen: string, port: number, user: string, auth: "own" | "wrong" | "none", sudo: string[], ...args: string[]): string {
+  const base = ["redis-cli", "--no-auth-warning", "-h", listen, "-p", String(port)];
+  if (auth === "none") return command(...base, ...args);
+  const client = command(...base, "--user", user, ...args);
+  if (auth === "wrong") return `REDISCLI_AUTH=${WRONG_PASSWORD} ${client}`;
+  return `password=$(${command(...sudo, "cat", redisPasswordFile(user))}) && REDISCLI_AUTH=$password ${client}`;
+}
+
+/** Every declared instance: running, enabled, reachable only where declared, guarded by its password, set up as declared. */
+export async function checkRedis(exec: Exec, redis: RedisExpectation, options: RedisCheckOptions = {}): Promise<CheckResult[]> {
+  const [active, enabled] = await Promise.all([
+    exec("systemctl is-active redis-server.service"),
+    exec("systemctl is-enabled redis-server.service"),
+  ]);
+  const found = `${active.stdout.trim() || "?"} ${enabled.stdout.trim() || "?"}`;
+  // "?": no unit file at all, which is as good as disabled.
+  const defaultOff = /^inactive (disabled|masked|\?)$/.test(found);
+  const results: CheckResult[] = [defaultOff ? pass(redisCheckNames.defaultInstance, found) : fail(redisCheckNames.defaultInstance, "inactive disabled", found)];
+  // One instance after another: each runs up to four commands at once.
+  for (const instance of redis.instances) results.push(...(await checkInstance(exec, redis, instance, options)));
+  return results;
+}
+
+async function checkInstance(exec: Exec, redis: RedisExpectation, instance: Instance, options: RedisCheckOptions): Promise<CheckResult[]> {
+  const n = redisCheckNames;
+  const sudo = options.sudo ? ["sudo", "-n"] : [];
+  const unit = `spark-redis@${instance.name}.service`;
+  const [statusRun, active, enabled] = await Promise.all([
+    exec(command(...sudo, "spark-redis", "status", instance.name, "--json")),
+    exec(command("systemctl", "is-active", unit)),
+    exec(command("systemctl", "is-enabled", unit)),
+  ]);
+  const state = (name: string, expected: string, result: ExecResult) => {
+    const found = result.stdout.trim();
+    if (found === expected) return pass(name, found);
+    return fail(name, expected, found === "" ? commandError(result) : found);
+  };
+  const results = [state(n.active(instance), "active", active), state(n.enabled(instance), "enabled", enabled)];
+
+  const status = statusRun.code === 0 ? parseStatus(statusRun.stdout) : undefined;
+  const later = plannedRedisChecks({ ...redis, instances: [instance] }).slice(3);
+  if (status === undefined) {
+    const why = statusRun.code === 0 ? `unreadable spark-redis status: ${statusRun.stdout.slice(0, 200)}` : commandError(statusRun);
+    return [...results, ...later.map((check) => fail(check.name, check.expected, why))];
+  }
+  if (instance.forkOf !== undefined) {
+    results.push(status.source === instance.forkOf ? pass(n.forkOf(instance), status.source) : fail(n.forkOf(instance), instance.forkOf, status.source ?? "created empty"));
+  }
+
+  const cli = (auth: "own" | "wrong" | "none", ...args: string[]) => exec(redisCli(redis.listen, status.port, instance.name, auth, sudo, ...args));
+  const [listeners, anonymous, wrong, own] = await Promise.all([
+    exec(`ss -ltnH ${posixQuote(`sport = :${status.port}`)}`),
+    cli("none", "PING"),
+    cli("wrong", "PING"),
+    cli("own", "CONFIG", "GET", "appendonly", "appendfsync", "save", "maxmemory", "maxmemory-policy"),
+  ]);
+
+  const expectedListen = `${redis.listen}:${status.port} only`;
+  const addresses = parseListeners(listeners.stdout, status.port);
+  const listenName = n.listening(instance, redis.listen);
+  if (listeners.code !== 0) results.push(fail(listenName, expectedListen, commandError(listeners)));
+  else if (addresses.length === 0) results.push(fail(listenName, expectedListen, `nothing listens on port ${status.port}`));
+  else if (addresses.every((a) => a === redis.listen)) results.push(pass(listenName, `${redis.listen}:${status.port}`));
+  else results.push(fail(listenName, expectedListen, addresses.map((a) => `${a}:${status.port}`).join(", ")));
+
+  results.push(refusal(n.noAuth(instance), "NOAUTH", anonymous), refusal(n.wrongPassword(instance), "WRONGPASS", wrong));
+
+  const settings = parseConfigGet(own.stdout);
+  const answered = own.code === 0 && settings.has("appendonly");
+  results.push(answered ? pass(n.accepts(instance), "answered") : fail(n.accepts(instance), ACCEPTS, own.code === 0 ? own.stdout.trim().slice(0, 200) : commandError(own)));
+  const expected = expectedSettings(redis);
+  const persistence = `appendonly=${settings.get("appendonly")} appendfsync=${settings.get("appendfsync")} save=${settings.get("save")}`;
+  const memory = `maxmemory=${settings.get("maxmemory")} maxmemory-policy=${settings.get("maxmemory-policy")}`;
+  if (!answered) {
+    results.push(fail(n.persistence(instance), expected.persistence, "no answer"), fail(n.memory(instance), expected.memory, "no answer"));
+  } else {
+    results.push(persistence === expected.persistence ? pass(n.persistence(instance), persistence) : fail(n.persistence(instance), expected.persistence, persistence));
+    results.push(memory === expected.memory ? pass(n.memory(instance), memory) : fail(n.memory(instance), expected.memory, memory));
+  }
+  return results;
+}
+
+/** redis-cli prints a refused command's error on stdout (no terminal) and exits 0 or 1 depending on version. */
+function refusal(name: string, code: string, result: ExecResult): CheckResult {
+  const text = `${result.stdout}\n${result.stderr}`;
+  if (text.includes(code)) return pass(name, code);
+  if (/\bPONG\b/.test(result.stdout)) return fail(name, code, "PONG: answered");
+  return fail(name, code, commandError(result) || result.stdout.trim());
+}
