@@ -3,6 +3,7 @@ import { BtrfsVolume } from "../components/btrfs-volume";
 import { Host } from "../components/host";
 import { SparkPg } from "../components/spark-pg";
 import type { HostExpectation, VerifyManifest } from "../verify/manifest";
+import { deployKvm } from "./kvm-program";
 import { loadStackConfig, type ResolvedHost } from "./config";
 
 /**
@@ -31,6 +32,7 @@ function deployHost({ config, connection }: ResolvedHost): HostExpectation {
   const volumes = (config.btrfs?.volumes ?? []).map(
     (volume) => new BtrfsVolume(`${config.name}-${volume.name}`, { host, ...volume }, { parent: host }),
   );
+  const volumesByName = Object.fromEntries((config.btrfs?.volumes ?? []).map((v, i) => [v.name, volumes[i]]));
   const pg = config.sparkPg;
   const sparkPg =
     pg &&
@@ -60,5 +62,6 @@ function deployHost({ config, connection }: ResolvedHost): HostExpectation {
     packages: host.packages,
     btrfsVolumes: volumes.map((volume) => volume.expected),
     ...(sparkPg ? { sparkPg: sparkPg.expected } : {}),
+    ...(config.kvm ? { kvm: deployKvm(config.name, host, volumesByName, config.kvm) } : {}),
   };
 }

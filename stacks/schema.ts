@@ -1,5 +1,6 @@
 import type { JSONSchemaType } from "ajv";
 import { patterns } from "../lib/patterns";
+import { kvmSchema } from "./kvm-schema";
 import type { BtrfsVolumeConfig, HostConfig, SparkPgConfig, SparkPgInstanceConfig, StackConfig, SubvolumeConfig } from "./types";
 
 const subvolumeSchema: JSONSchemaType<SubvolumeConfig> = {
@@ -99,6 +100,7 @@ const hostSchema: JSONSchemaType<HostConfig> = {
       nullable: true,
     },
     sparkPg: { ...sparkPgSchema, nullable: true },
+    kvm: { ...kvmSchema, nullable: true },
   },
 };
 

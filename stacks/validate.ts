@@ -1,5 +1,6 @@
 import Ajv from "ajv";
 import { describeAjvError, type PathError } from "../lib/schema-errors";
+import { kvmErrors } from "./kvm-validate";
 import { stackConfigSchema } from "./schema";
 import type { HostConfig, StackConfig } from "./types";
 
@@ -114,6 +115,7 @@ function crossFieldErrors(config: DeepPartial<StackConfig>): ConfigError[] {
       duplicates(subvolumes.map((s) => s?.name), (s) => `${volumePath(v)}.subvolumes[${s}].name`, "subvolume name");
     });
     errors.push(...sparkPgErrors(host, `hosts[${h}].sparkPg`));
+    errors.push(...kvmErrors(host, `hosts[${h}].kvm`));
   });
   return errors;
 }

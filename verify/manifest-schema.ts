@@ -9,6 +9,7 @@ import type {
   SubvolumeExpectation,
   VerifyManifest,
 } from "./manifest";
+import { kvmExpectationSchema } from "./kvm-manifest-schema";
 
 const subvolumeSchema: JSONSchemaType<SubvolumeExpectation> = {
   type: "object",
@@ -84,6 +85,7 @@ const hostSchema: JSONSchemaType<HostExpectation> = {
     packages: { type: "array", items: { type: "string", pattern: patterns.debianPackage } },
     btrfsVolumes: { type: "array", items: btrfsVolumeSchema },
     sparkPg: { ...sparkPgSchema, nullable: true },
+    kvm: { ...kvmExpectationSchema, nullable: true },
   },
 };
 

@@ -1,3 +1,7 @@
+import type { KvmExpectation } from "./kvm-manifest";
+
+export type { KvmExpectation, KvmGuestExpectation } from "./kvm-manifest";
+
 /**
  * The verify manifest: what must be true on each host after a deploy. It is the contract between
  * deploy and verify: the program exports it as the stack output `verifyManifest`, the sandbox apply
@@ -21,6 +25,8 @@ export interface HostExpectation {
   btrfsVolumes: BtrfsVolumeExpectation[];
   /** Postgres instances run by spark-pg; absent when the host runs none. */
   sparkPg?: SparkPgExpectation;
+  /** KVM guests; absent when the host runs none. */
+  kvm?: KvmExpectation;
 }
 
 export interface SshTarget {

@@ -19,7 +19,10 @@ export const RESULTS = path.join(ROOT, "test-results");
 export function btrfsOnlySandboxStack(name: string, edit: (hosts: any[]) => void = () => {}): string {
   const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
   const hosts = stack.config["sparks:hosts"] as any[];
-  for (const host of hosts) delete host.sparkPg;
+  for (const host of hosts) {
+    delete host.sparkPg;
+    delete host.kvm;
+  }
   edit(hosts);
   mkdirSync(RESULTS, { recursive: true });
   const file = path.join(RESULTS, `Pulumi.sandbox-${name}.yaml`);
