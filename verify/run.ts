@@ -4,6 +4,7 @@ import { HostKeyMismatchError, type SessionOptions, SshConnectError, type SshEnd
 import { checkBtrfsVolume, plannedBtrfsVolumeChecks } from "./checks/btrfs-volume";
 import { checkHost, plannedHostChecks } from "./checks/host";
 import { fail, pass, skip } from "./checks/result";
+import { checkKvm, plannedKvmChecks } from "./checks/kvm-guest";
 import { checkSparkPg, plannedSparkPgChecks } from "./checks/spark-pg";
 import { checkSparkPgDeep, plannedSparkPgDeepChecks } from "./checks/spark-pg-deep";
 import type { HostExpectation, VerifyManifest } from "./manifest";
@@ -91,8 +92,9 @@ export async function runHostChecks(exec: Exec, host: HostExpectation, checks: H
   const groups = await Promise.all([checkHost(exec, host), ...host.btrfsVolumes.map((v) => checkBtrfsVolume(exec, v, { sudo }))]);
   // After the others, not beside them: a burst of channels beyond what sshd has released yet is refused.
   const sparkPg = host.sparkPg ? await checkSparkPg(exec, host.sparkPg, { sudo }) : [];
+  const kvm = host.kvm ? await checkKvm(exec, host.kvm, { sudo }) : [];
   const deep = host.sparkPg && checks.deep ? await checkSparkPgDeep(exec, host.sparkPg, { sudo }) : [];
-  return [...groups.flat(), ...sparkPg, ...deep];
+  return [...groups.flat(), ...sparkPg, ...kvm, ...deep];
 }
 
 export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = {}): PlannedCheck[] {
@@ -100,6 +102,7 @@ export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = 
     ...plannedHostChecks(host),
     ...host.btrfsVolumes.flatMap(plannedBtrfsVolumeChecks),
     ...(host.sparkPg ? plannedSparkPgChecks(host.sparkPg) : []),
+    ...(host.kvm ? plannedKvmChecks(host.kvm) : []),
     ...(host.sparkPg && checks.deep ? plannedSparkPgDeepChecks(host.sparkPg) : []),
   ];
 }
