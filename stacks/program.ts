@@ -4,6 +4,7 @@ import { Host } from "../components/host";
 import { SparkPg } from "../components/spark-pg";
 import { redisFromConfig } from "./redis-program";
 import type { HostExpectation, VerifyManifest } from "../verify/manifest";
+import { deployKvm } from "./kvm-program";
 import { loadStackConfig, type ResolvedHost } from "./config";
 
 /**
@@ -32,6 +33,7 @@ function deployHost({ config, connection }: ResolvedHost): HostExpectation {
   const volumes = (config.btrfs?.volumes ?? []).map(
     (volume) => new BtrfsVolume(`${config.name}-${volume.name}`, { host, ...volume }, { parent: host }),
   );
+  const volumesByName = Object.fromEntries((config.btrfs?.volumes ?? []).map((v, i) => [v.name, volumes[i]]));
   const pg = config.sparkPg;
   const sparkPg =
     pg &&
@@ -63,5 +65,6 @@ function deployHost({ config, connection }: ResolvedHost): HostExpectation {
     btrfsVolumes: volumes.map((volume) => volume.expected),
     ...(sparkPg ? { sparkPg: sparkPg.expected } : {}),
     ...(redis ? { redis: redis.expected } : {}),
+    ...(config.kvm ? { kvm: deployKvm(config.name, host, volumesByName, config.kvm) } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { JSONSchemaType } from "ajv";
 import { patterns } from "../lib/patterns";
+import { kvmSchema } from "./kvm-schema";
 import type { BtrfsVolumeConfig, HostConfig, SparkPgConfig, SparkPgInstanceConfig, StackConfig, SubvolumeConfig } from "./types";
 import { redisSchema } from "./redis-schema";
 
@@ -101,6 +102,7 @@ const hostSchema: JSONSchemaType<HostConfig> = {
     },
     sparkPg: { ...sparkPgSchema, nullable: true },
     redis: { ...redisSchema, nullable: true },
+    kvm: { ...kvmSchema, nullable: true },
   },
 };
 

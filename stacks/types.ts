@@ -3,6 +3,8 @@
  * `schema.ts` is typed against these interfaces (ajv's JSONSchemaType), so the two cannot drift.
  */
 
+import type { KvmConfig } from "./kvm-types";
+
 /** Top-level config keys of the `sparks` project. */
 export interface StackConfig {
   /** Every host the stack deploys. */
@@ -22,6 +24,8 @@ export interface HostConfig {
   sparkPg?: SparkPgConfig;
   /** Redis instances run by the host tool spark-redis; default none. */
   redis?: RedisConfig;
+  /** KVM guests (libvirt) and what they need on the host; default none. */
+  kvm?: KvmConfig;
 }
 
 /**

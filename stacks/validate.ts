@@ -1,6 +1,7 @@
 import Ajv from "ajv";
 import { describeAjvError, type PathError } from "../lib/schema-errors";
 import { redisErrors } from "./redis-validate";
+import { kvmErrors } from "./kvm-validate";
 import { stackConfigSchema } from "./schema";
 import type { HostConfig, StackConfig } from "./types";
 
@@ -116,6 +117,7 @@ function crossFieldErrors(config: DeepPartial<StackConfig>): ConfigError[] {
     });
     errors.push(...sparkPgErrors(host, `hosts[${h}].sparkPg`));
     errors.push(...redisErrors(host, `hosts[${h}].redis`));
+    errors.push(...kvmErrors(host, `hosts[${h}].kvm`));
   });
   return errors;
 }

@@ -10,6 +10,7 @@ import type {
   SubvolumeExpectation,
   VerifyManifest,
 } from "./manifest";
+import { kvmExpectationSchema } from "./kvm-manifest-schema";
 
 const subvolumeSchema: JSONSchemaType<SubvolumeExpectation> = {
   type: "object",
@@ -100,6 +101,7 @@ const hostSchema: JSONSchemaType<HostExpectation> = {
     btrfsVolumes: { type: "array", items: btrfsVolumeSchema },
     sparkPg: { ...sparkPgSchema, nullable: true },
     redis: { ...redisExpectationSchema, nullable: true },
+    kvm: { ...kvmExpectationSchema, nullable: true },
   },
 };
 

@@ -1,3 +1,7 @@
+import type { KvmExpectation } from "./kvm-manifest";
+
+export type { KvmExpectation, KvmGuestExpectation } from "./kvm-manifest";
+
 /**
  * The verify manifest: what must be true on each host after a deploy. It is the contract between
  * deploy and verify: the program exports it as the stack output `verifyManifest`, the sandbox apply
@@ -23,6 +27,8 @@ export interface HostExpectation {
   sparkPg?: SparkPgExpectation;
   /** Redis instances run by spark-redis; absent when the host runs none. */
   redis?: RedisExpectation;
+  /** KVM guests; absent when the host runs none. */
+  kvm?: KvmExpectation;
 }
 
 export interface SshTarget {

@@ -4,6 +4,7 @@ import { HostKeyMismatchError, type SessionOptions, SshConnectError, type SshEnd
 import { checkBtrfsVolume, plannedBtrfsVolumeChecks } from "./checks/btrfs-volume";
 import { checkHost, plannedHostChecks } from "./checks/host";
 import { fail, pass, skip } from "./checks/result";
+import { checkKvm, plannedKvmChecks } from "./checks/kvm-guest";
 import { checkSparkPg, plannedSparkPgChecks } from "./checks/spark-pg";
 import { checkSparkPgDeep, plannedSparkPgDeepChecks } from "./checks/spark-pg-deep";
 import { checkRedis, plannedRedisChecks } from "./checks/redis";
@@ -93,10 +94,11 @@ export async function runHostChecks(exec: Exec, host: HostExpectation, checks: H
   const groups = await Promise.all([checkHost(exec, host), ...host.btrfsVolumes.map((v) => checkBtrfsVolume(exec, v, { sudo }))]);
   // After the others, not beside them: a burst of channels beyond what sshd has released yet is refused.
   const sparkPg = host.sparkPg ? await checkSparkPg(exec, host.sparkPg, { sudo }) : [];
+  const kvm = host.kvm ? await checkKvm(exec, host.kvm, { sudo }) : [];
   const deep = host.sparkPg && checks.deep ? await checkSparkPgDeep(exec, host.sparkPg, { sudo }) : [];
   const redis = host.redis ? await checkRedis(exec, host.redis, { sudo }) : [];
   const redisDeep = host.redis && checks.deep ? await checkRedisDeep(exec, host.redis, { sudo }) : [];
-  return [...groups.flat(), ...sparkPg, ...deep, ...redis, ...redisDeep];
+  return [...groups.flat(), ...sparkPg, ...kvm, ...deep, ...redis, ...redisDeep];
 }
 
 export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = {}): PlannedCheck[] {
@@ -104,6 +106,7 @@ export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = 
     ...plannedHostChecks(host),
     ...host.btrfsVolumes.flatMap(plannedBtrfsVolumeChecks),
     ...(host.sparkPg ? plannedSparkPgChecks(host.sparkPg) : []),
+    ...(host.kvm ? plannedKvmChecks(host.kvm) : []),
     ...(host.sparkPg && checks.deep ? plannedSparkPgDeepChecks(host.sparkPg) : []),
     ...(host.redis ? plannedRedisChecks(host.redis) : []),
     ...(host.redis && checks.deep ? plannedRedisDeepChecks(host.redis) : []),

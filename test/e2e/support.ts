@@ -22,6 +22,7 @@ export function btrfsOnlySandboxStack(name: string, edit: (hosts: any[]) => void
   for (const host of hosts) {
     delete host.sparkPg;
     delete host.redis;
+    delete host.kvm;
   }
   edit(hosts);
   mkdirSync(RESULTS, { recursive: true });

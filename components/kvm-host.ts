@@ -1,0 +1,179 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parseSize } from "../lib/size";
+import type { BtrfsVolume } from "./btrfs-volume";
+import type { Host } from "./host";
+import { hostCommand } from "./host-command";
+import { SCRIPTS_DIR } from "./host-script";
+
+/** The init of the built direct-kernel-boot image. */
+export const GUEST_INIT = path.join(__dirname, "kvm", "guest-init.sh");
+
+export interface KvmNetworkArgs {
+  /** Network name; the libvirt network's for `nat` and `bridge`. */
+  name: string;
+  /** `user`: inside QEMU, nothing on the host; `nat`: a libvirt network with its bridge; `bridge`: an existing host bridge. */
+  mode: "user" | "nat" | "bridge";
+  /** The libvirt bridge (`nat`) or the existing host bridge (`bridge`). */
+  bridge?: string;
+  /** `nat`: the host's address on the network, CIDR form. */
+  address?: string;
+}
+
+export interface KvmImageArgs {
+  /** Image name, as guests refer to it. */
+  name: string;
+  /** URL of a raw disk image; with `sha256`. */
+  url?: string;
+  /** sha256 the download must have. */
+  sha256?: string;
+  /** Built on the host from Debian packages instead of fetched. */
+  build?: "debian-direct-kernel";
+  /** Size of the built base disk; default "64M". */
+  size?: string;
+}
+
+export interface KvmHostArgs {
+  host: Host;
+  /** The btrfs volume holding images and guest disks. */
+  volume: BtrfsVolume;
+  /** Subvolume of `volume` for them: clones share blocks with their base only on one filesystem. */
+  subvolume: string;
+  /** Settings for /etc/libvirt/qemu.conf (`key = value`, value verbatim); default none. */
+  qemuConf?: Record<string, string>;
+  networks: KvmNetworkArgs[];
+  images: KvmImageArgs[];
+}
+
+/** Where a base image lives on the host and how guests boot it. */
+export interface KvmImage {
+  name: string;
+  /** Directory with disk.raw (and vmlinuz, initrd.img for direct kernel boot) and a `complete` marker. */
+  dir: string;
+  /** Name and content key: changes when the image's content would. */
+  id: string;
+  directKernel: boolean;
+  ready: pulumi.Resource;
+}
+
+/**
+ * What KVM guests need on a host: libvirt and QEMU (libvirtd enabled, so autostart guests come back
+ * after a reboot), qemu.conf settings, the libvirt networks, and the base images on a btrfs subvolume.
+ */
+export class KvmHost extends pulumi.ComponentResource {
+  static readonly TYPE = "sparks:kvm:KvmHost";
+
+  /** Images and guest disks: `<root>/base/<image>-<key>`, `<root>/guests/<guest>`. */
+  readonly root: string;
+  readonly images: Record<string, KvmImage> = {};
+  readonly networks: Record<string, KvmNetworkArgs & { ready?: pulumi.Resource }> = {};
+  /** Completes once libvirtd runs with its settings. */
+  readonly ready: pulumi.Resource;
+
+  constructor(name: string, args: KvmHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(KvmHost.TYPE, name, {}, opts);
+    const rootReady = args.volume.subvolumeReady[args.subvolume];
+    if (rootReady === undefined) throw new Error(`${name}: volume ${args.volume.expected.name} declares no subvolume "${args.subvolume}"`);
+    this.root = `${args.volume.expected.mountpoint}/${args.subvolume}`;
+    const packages = this.createPackages(name, args);
+    this.ready = this.createQemuConf(name, args, packages);
+    for (const network of args.networks) {
+      this.networks[network.name] = { ...network, ready: network.mode === "user" ? undefined : this.createNetwork(name, args, network) };
+    }
+    for (const image of args.images) this.images[image.name] = this.createImage(name, args, image, [packages, rootReady]);
+    this.registerOutputs({});
+  }
+
+  private createPackages(name: string, args: KvmHostArgs) {
+    return hostCommand(
+      `${name}-packages`,
+      { connection: args.host.connection, create: { script: "kvm/packages.sh", params: {} } },
+      { parent: this, dependsOn: [args.host.ready] },
+    );
+  }
+
+  private createQemuConf(name: string, args: KvmHostArgs, packages: pulumi.Resource) {
+    const settings = Object.entries(args.qemuConf ?? {}).map(([key, value]) => `${key} = ${value}`);
+    return hostCommand(
+      `${name}-qemu-conf`,
+      { connection: args.host.connection, create: { script: "kvm/qemu-conf.sh", params: { SETTINGS: settings } } },
+      { parent: this, dependsOn: [packages] },
+    );
+  }
+
+  private createNetwork(name: string, args: KvmHostArgs, network: KvmNetworkArgs) {
+    return hostCommand(
+      `${name}-network-${network.name}`,
+      {
+        connection: args.host.connection,
+        create: { script: "kvm/network.sh", params: { NAME: network.name, NETWORK_XML: renderNetworkXml(network) } },
+        delete: { script: "kvm/network.delete.sh", params: { NAME: network.name } },
+      },
+      { parent: this, dependsOn: [this.ready] },
+    );
+  }
+
+  private createImage(name: string, args: KvmHostArgs, image: KvmImageArgs, dependsOn: pulumi.Resource[]): KvmImage {
+    const baseDir = `${this.root}/base`;
+    const connection = args.host.connection;
+    if (image.build !== undefined) {
+      const init = readFileSync(GUEST_INIT, "utf8");
+      const sizeBytes = parseSize(image.size ?? "64M");
+      const key = contentKey(readFileSync(path.join(SCRIPTS_DIR, "kvm/image-build.sh"), "utf8"), init, String(sizeBytes));
+      const ready = hostCommand(
+        `${name}-image-${image.name}`,
+        {
+          connection,
+          create: {
+            script: "kvm/image-build.sh",
+            params: { NAME: image.name, KEY: key, BASE_DIR: baseDir, SIZE_BYTES: sizeBytes },
+            files: [{ content: init }],
+          },
+        },
+        { parent: this, dependsOn },
+      );
+      return { name: image.name, dir: `${baseDir}/${image.name}-${key}`, id: `${image.name}-${key}`, directKernel: true, ready };
+    }
+    const sha256 = image.sha256 as string;
+    const ready = hostCommand(
+      `${name}-image-${image.name}`,
+      { connection, create: { script: "kvm/image-fetch.sh", params: { NAME: image.name, URL: image.url as string, SHA256: sha256, BASE_DIR: baseDir } } },
+      { parent: this, dependsOn },
+    );
+    const key = sha256.slice(0, 12);
+    return { name: image.name, dir: `${baseDir}/${image.name}-${key}`, id: `${image.name}-${key}`, directKernel: false, ready };
+  }
+}
+
+/** 12 hex digits of the sha256 of the parts: the cache key of a built image. */
+export function contentKey(...parts: string[]): string {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(`${part.length}:${part}`);
+  return hash.digest("hex").slice(0, 12);
+}
+
+/** The libvirt network XML of a `nat` or `bridge` network. */
+export function renderNetworkXml(network: KvmNetworkArgs): string {
+  if (network.mode === "bridge") {
+    return [`<network>`, `  <name>${network.name}</name>`, `  <forward mode='bridge'/>`, `  <bridge name='${network.bridge}'/>`, `</network>`].join("\n");
+  }
+  const [address, prefix] = (network.address as string).split("/");
+  const parts = address.split(".").map(Number);
+  const size = 2 ** (32 - Number(prefix));
+  const base = ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0 & ~(size - 1) >>> 0;
+  const ip = (n: number) => [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join(".");
+  return [
+    `<network>`,
+    `  <name>${network.name}</name>`,
+    `  <forward mode='nat'/>`,
+    `  <bridge name='${network.bridge}' stp='on' delay='0'/>`,
+    `  <ip address='${address}' prefix='${prefix}'>`,
+    `    <dhcp>`,
+    `      <range start='${ip(base + Math.floor(size / 2))}' end='${ip(base + size - 2)}'/>`,
+    `    </dhcp>`,
+    `  </ip>`,
+    `</network>`,
+  ].join("\n");
+}

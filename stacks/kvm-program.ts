@@ -1,0 +1,21 @@
+import type { BtrfsVolume } from "../components/btrfs-volume";
+import type { Host } from "../components/host";
+import { KvmGuest } from "../components/kvm-guest";
+import { KvmHost } from "../components/kvm-host";
+import type { KvmExpectation } from "../verify/manifest";
+import type { KvmConfig } from "./kvm-types";
+
+/** The KVM part of one host: libvirt, networks and images, then each guest. */
+export function deployKvm(hostName: string, host: Host, volumes: Record<string, BtrfsVolume>, kvm: KvmConfig): KvmExpectation {
+  const kvmHost = new KvmHost(
+    `${hostName}-kvm`,
+    // Validation made sure the volume is declared on this host.
+    { host, volume: volumes[kvm.volume], subvolume: kvm.subvolume, qemuConf: kvm.qemuConf, networks: kvm.networks, images: kvm.images },
+    { parent: host },
+  );
+  const guests = (kvm.guests ?? []).map(
+    (guest) =>
+      new KvmGuest(`${hostName}-kvm-guest-${guest.name}`, guest.name, { host, kvm: kvmHost, domainType: kvm.domainType, shutdownSeconds: kvm.shutdownSeconds, ...guest }, { parent: kvmHost }),
+  );
+  return { domainType: kvm.domainType, guests: guests.map((g) => g.expected) };
+}

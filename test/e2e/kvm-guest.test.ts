@@ -1,0 +1,127 @@
+import { mkdirSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { readFileSync } from "node:fs";
+import { sandboxDown, sandboxUp } from "../../sandbox";
+import { btrfsOnlySandboxStack, e2eBlocker, ROOT, runCli, sandboxShell } from "./support";
+
+const blocker = e2eBlocker();
+if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
+if (blocker) console.warn(`skipping the KVM guest e2e tests: ${blocker}`);
+
+/** This file's own sandbox host. */
+const STATE_DIR = path.join(ROOT, ".sandbox-e2e-kvm");
+const RESULTS = path.join(ROOT, "test-results");
+const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-kvm.json");
+const GUEST = "spark-dev-1";
+const GUEST_DIR = `/srv/sparks/images/guests/${GUEST}`;
+
+/** The sandbox stack with btrfs and kvm only (no Postgres), the guest's memory set to `memory`. */
+function kvmStack(name: string, memory: string): string {
+  const kvm = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8")).config["sparks:hosts"][0].kvm;
+  return btrfsOnlySandboxStack(name, (hosts) => {
+    hosts[0].kvm = kvm;
+    hosts[0].kvm.guests[0].memory = memory;
+  });
+}
+
+const apply = (file: string, ...args: string[]) =>
+  runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", file, "--manifest-out", MANIFEST, ...args], STATE_DIR);
+const verify = (junit: string) => runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit)], STATE_DIR);
+
+async function onHost(command: string) {
+  const shell = await sandboxShell(STATE_DIR);
+  try {
+    return await shell.run(command);
+  } finally {
+    shell.close();
+  }
+}
+
+/** Waits until the guest has printed its readiness line for this boot. */
+async function waitForReady(seconds = 60): Promise<string> {
+  const result = await onHost(`for i in $(seq 1 ${seconds * 5}); do grep -m1 '^sparks-ready ' ${GUEST_DIR}/console.log 2>/dev/null && exit 0; sleep 0.2; done; exit 1`);
+  return result.stdout.trim();
+}
+
+describe.skipIf(blocker !== undefined)("KVM guest on the sandbox host (TCG)", () => {
+  const small = () => kvmStack("kvm-256m", "256M");
+  const large = () => kvmStack("kvm-384m", "384M");
+  let uuid = "";
+  let inode = "";
+
+  beforeAll(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    await sandboxUp({ stateDir: STATE_DIR, diskSize: "8G" });
+  }, 120_000);
+  afterAll(async () => {
+    await sandboxDown({ stateDir: STATE_DIR });
+  }, 120_000);
+
+  it("apply installs libvirt, builds the image and boots the guest to userspace", async () => {
+    const run = await apply(small());
+    console.log(`first apply: ${run.seconds.toFixed(1)} s`);
+    expect(run.output).toMatch(/sandbox-kvm-guest-spark-dev-1-domain: changed/);
+    expect(run.code).toBe(0);
+    const ready = await waitForReady();
+    expect(ready).toContain(`instance-id=${GUEST}-tiny-`);
+    expect(ready).toContain("disk-bytes=1073741824");
+    uuid = (await onHost(`virsh domuuid ${GUEST}`)).stdout.trim();
+    inode = (await onHost(`stat -c %i ${GUEST_DIR}/disk.raw`)).stdout.trim();
+    expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
+  }, 600_000);
+
+  it("verify passes, nested KVM skipped with its reason", async () => {
+    const run = await verify("verify-kvm-after-apply.xml");
+    for (const check of ["defined", "running", "autostart", "memory", "vCPUs", "reached userspace"]) expect(run.output).toContain(`✓ kvm ${GUEST}: ${check}`);
+    expect(run.output).toContain(`- kvm ${GUEST}: /dev/kvm in the guest (skipped: the host has no /dev/kvm`);
+    expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
+    expect(run.code).toBe(0);
+  }, 120_000);
+
+  it("the guest disk is a reflink clone: it shares its blocks with the base image", async () => {
+    const shared = await onHost(`btrfs filesystem du --raw ${GUEST_DIR}/disk.raw | tail -n 1`);
+    expect(shared.code).toBe(0);
+    const [total, exclusive] = shared.stdout.trim().split(/\s+/).map(Number);
+    expect(total).toBeGreaterThan(0);
+    expect(exclusive).toBeLessThan(total);
+  }, 60_000);
+
+  it("a second apply changes nothing", async () => {
+    const run = await apply(small());
+    expect(run.output).toMatch(/^done: \d+ ran, 0 changed/m);
+    expect(run.code).toBe(0);
+  }, 120_000);
+
+  it("a memory change is applied in place: same UUID, same disk, restarted with the new memory", async () => {
+    const run = await apply(large());
+    expect(run.output).toContain("stopped spark-dev-1 to apply its new definition (restart)");
+    expect(run.code).toBe(0);
+    expect((await onHost(`virsh domuuid ${GUEST}`)).stdout.trim()).toBe(uuid);
+    expect((await onHost(`stat -c %i ${GUEST_DIR}/disk.raw`)).stdout.trim()).toBe(inode);
+    expect((await onHost(`virsh dominfo ${GUEST}`)).stdout).toMatch(/Max memory:\s+393216 KiB/);
+    await waitForReady();
+    const after = await verify("verify-kvm-after-memory.xml");
+    expect(after.output).toContain(`✓ kvm ${GUEST}: memory`);
+    expect(after.code).toBe(0);
+  }, 300_000);
+
+  it("verify fails by name when the guest is stopped", async () => {
+    expect((await onHost(`virsh destroy ${GUEST}`)).code).toBe(0);
+    const run = await verify("verify-kvm-stopped.xml");
+    expect(run.output).toContain(`✗ kvm ${GUEST}: running`);
+    expect(run.code).toBe(1);
+    const repair = await apply(large());
+    expect(repair.output).toContain("started spark-dev-1");
+    expect(repair.code).toBe(0);
+  }, 300_000);
+
+  it("destroy undefines the domain and removes its disk", async () => {
+    const run = await apply(large(), "--destroy");
+    expect(run.output).toMatch(/deleted guest spark-dev-1/);
+    expect(run.code).toBe(0);
+    expect((await onHost(`virsh dominfo ${GUEST}`)).code).not.toBe(0);
+    expect((await onHost(`test -e ${GUEST_DIR}`)).code).not.toBe(0);
+  }, 300_000);
+});

@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderRemoteCommand } from "../../components/host-script";
+import { sandboxDown, sandboxUp } from "../../sandbox";
+import { e2eBlocker, ROOT, sandboxShell } from "./support";
+
+const blocker = e2eBlocker();
+if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
+if (blocker) console.warn(`skipping the KVM image fetch e2e tests: ${blocker}`);
+
+const STATE_DIR = path.join(ROOT, ".sandbox-e2e-kvm-fetch");
+/** The sandbox shares the machine's network: the image server listens on loopback, in the KVM range. */
+const PORT = 56510;
+const IMAGE = Buffer.concat([Buffer.from("sparks test image\n"), Buffer.alloc(1 << 20, 7)]);
+const SHA256 = createHash("sha256").update(IMAGE).digest("hex");
+const BASE_DIR = "/srv/images/base";
+
+async function onHost(command: string) {
+  const shell = await sandboxShell(STATE_DIR);
+  try {
+    return await shell.run(command);
+  } finally {
+    shell.close();
+  }
+}
+
+const fetchCommand = (sha256: string) =>
+  renderRemoteCommand("kvm/image-fetch.sh", { NAME: "test", URL: `http://127.0.0.1:${PORT}/test.raw`, SHA256: sha256, BASE_DIR, RESOURCE: "e2e-image-fetch" });
+
+describe.skipIf(blocker !== undefined)("KVM image fetch on the sandbox host", () => {
+  let server: Server;
+
+  beforeAll(async () => {
+    server = createServer((_request, response) => response.end(IMAGE));
+    await new Promise<void>((resolve) => server.listen(PORT, "127.0.0.1", resolve));
+    await sandboxUp({ stateDir: STATE_DIR, diskSize: "1G" });
+  }, 120_000);
+  afterAll(async () => {
+    server?.close();
+    await sandboxDown({ stateDir: STATE_DIR });
+  }, 120_000);
+
+  it("a checksum mismatch is an error and leaves nothing behind", async () => {
+    const run = await onHost(fetchCommand("0".repeat(64)));
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(`has sha256 ${SHA256}, expected ${"0".repeat(64)}: nothing kept`);
+    expect((await onHost(`ls -A ${BASE_DIR}`)).stdout.trim()).toBe("");
+  }, 180_000);
+
+  it("the pinned checksum keeps the image; a second run downloads nothing", async () => {
+    const first = await onHost(fetchCommand(SHA256));
+    expect(first.stdout).toContain("sparks-result: changed");
+    expect(first.code).toBe(0);
+    const stored = await onHost(`sha256sum ${BASE_DIR}/test-${SHA256.slice(0, 12)}/disk.raw`);
+    expect(stored.stdout.split(" ")[0]).toBe(SHA256);
+    expect((await onHost(`ls -A ${BASE_DIR}`)).stdout.trim()).toBe(`test-${SHA256.slice(0, 12)}`);
+    const second = await onHost(fetchCommand(SHA256));
+    expect(second.stdout).toContain("sparks-result: unchanged");
+  }, 120_000);
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { checkKvm, parseDominfo, parseReadyLine } from "../../verify/checks/kvm-guest";
+import type { KvmExpectation } from "../../verify/manifest";
+import type { Exec } from "../../verify/types";
+
+const DOMINFO = `Id:             1
+Name:           g1
+UUID:           59190a61-4bb3-4c83-b45f-21926a5358e5
+OS Type:        hvm
+State:          running
+CPU(s):         1
+Max memory:     262144 KiB
+Used memory:    262144 KiB
+Autostart:      enable
+`;
+const READY = "[    0.1] boot\nsparks-ready instance-id=g1-tiny-abc hostname=g1 disk-bytes=1073741824 kvm=absent base=[x]\n";
+
+const kvm = (nested: boolean, domainType: "kvm" | "qemu" = "qemu"): KvmExpectation => ({
+  domainType,
+  guests: [{ name: "g1", vcpus: 1, memoryKiB: 262144, autostart: true, nested, consoleLog: "/srv/g1/console.log", instanceId: "g1-tiny-abc" }],
+});
+
+function fakeHost(answers: { dominfo?: string; log?: string; devKvm?: boolean }): Exec {
+  return async (command) => {
+    if (command.startsWith("test -c /dev/kvm")) return { code: answers.devKvm ? 0 : 1, stdout: "", stderr: "" };
+    if (command.includes("virsh dominfo")) {
+      return answers.dominfo === undefined ? { code: 1, stdout: "", stderr: "error: failed to get domain 'g1'" } : { code: 0, stdout: answers.dominfo, stderr: "" };
+    }
+    if (command.includes("cat ")) return { code: 0, stdout: answers.log ?? "", stderr: "" };
+    return { code: 127, stdout: "", stderr: `unexpected: ${command}` };
+  };
+}
+
+describe("kvm verify checks", () => {
+  it("parses virsh dominfo and the readiness line", () => {
+    expect(parseDominfo(DOMINFO)).toMatchObject({ State: "running", "CPU(s)": "1", "Max memory": "262144 KiB", Autostart: "enable" });
+    expect(parseReadyLine(READY)).toMatchObject({ "instance-id": "g1-tiny-abc", kvm: "absent" });
+    expect(parseReadyLine("[ 0.1] boot\n")).toBeUndefined();
+  });
+
+  it("passes a running guest as declared, and skips nested KVM with the reason on a host without /dev/kvm", async () => {
+    const results = await checkKvm(fakeHost({ dominfo: DOMINFO, log: READY }), kvm(true));
+    expect(results.map((r) => `${r.status} ${r.name}`)).toEqual([
+      "pass kvm g1: defined",
+      "pass kvm g1: running",
+      "pass kvm g1: autostart",
+      "pass kvm g1: memory",
+      "pass kvm g1: vCPUs",
+      "pass kvm g1: reached userspace",
+      "skip kvm g1: /dev/kvm in the guest",
+    ]);
+    expect(results[6].detail).toBe("the host has no /dev/kvm: guests run under TCG");
+  });
+
+  it("fails what differs: stopped, other memory, no readiness line, no /dev/kvm in a nested guest on a KVM host", async () => {
+    const dominfo = DOMINFO.replace("running", "shut off").replace("Max memory:     262144", "Max memory:     131072");
+    const results = await checkKvm(fakeHost({ dominfo, log: READY.replace("kvm=absent", "kvm=absent"), devKvm: true }), kvm(true, "kvm"));
+    const failed = results.filter((r) => r.status === "fail").map((r) => r.name);
+    expect(failed).toEqual(["kvm g1: running", "kvm g1: memory", "kvm g1: /dev/kvm in the guest"]);
+    const noLine = await checkKvm(fakeHost({ dominfo: DOMINFO, log: "[ 0.1] boot\n" }), kvm(false));
+    expect(noLine.find((r) => r.name === "kvm g1: reached userspace")).toMatchObject({ status: "fail", found: "no readiness line in the console log" });
+  });
+
+  it("fails 'defined' and skips the rest when the domain does not exist", async () => {
+    const results = await checkKvm(fakeHost({}), kvm(false));
+    expect(results[0]).toMatchObject({ name: "kvm g1: defined", status: "fail" });
+    expect(results.slice(1).every((r) => r.status === "skip")).toBe(true);
+  });
+});
