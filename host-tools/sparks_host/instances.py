@@ -416,7 +416,32 @@ def listening_tcp_ports() -> set[int]:
     return ports
 
 
+def read_ephemeral_ports() -> tuple[range, set[int]]:
+    """The ports this network namespace gives outgoing connections, and those reserved out of them."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        first, last = (int(p) for p in f.read().split())
+    reserved: set[int] = set()
+    with open("/proc/sys/net/ipv4/ip_local_reserved_ports") as f:
+        for part in filter(None, f.read().strip().split(",")):
+            a, _, b = part.partition("-")
+            reserved.update(range(int(a), int(b or a) + 1))
+    return range(first, last + 1), reserved
+
+
+def check_pool_outside_ephemeral(pool: list[int], ephemeral: range, reserved: set[int]) -> None:
+    """Any outgoing connection can take a port of the ephemeral range, and a service that starts
+    later then fails to bind it: a pool must lie outside that range or be reserved out of it."""
+    lo, hi = pool
+    exposed = [p for p in range(max(lo, ephemeral.start), min(hi, ephemeral.stop - 1) + 1) if p not in reserved]
+    if exposed:
+        raise ToolError(f"ports: the pool {lo}-{hi} overlaps this host's ephemeral port range "
+                        f"{ephemeral.start}-{ephemeral.stop - 1} (net.ipv4.ip_local_port_range) at {exposed[0]}-{exposed[-1]}, "
+                        "where any outgoing connection can take a port; choose a pool outside it, "
+                        "or reserve the pool in net.ipv4.ip_local_reserved_ports")
+
+
 def allocate_port(pool: list[int], taken: set[int]) -> int:
+    check_pool_outside_ephemeral(pool, *read_ephemeral_ports())
     lo, hi = pool
     busy = taken | listening_tcp_ports()
     for port in range(lo, hi + 1):

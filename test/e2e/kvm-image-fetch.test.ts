@@ -12,7 +12,7 @@ if (blocker) console.warn(`skipping the KVM image fetch e2e tests: ${blocker}`);
 
 const STATE_DIR = path.join(ROOT, ".sandbox-e2e-kvm-fetch");
 /** The sandbox shares the machine's network: the image server listens on loopback, in the KVM range. */
-const PORT = 56510;
+const PORT = 26510;
 const IMAGE = Buffer.concat([Buffer.from("sparks test image\n"), Buffer.alloc(1 << 20, 7)]);
 const SHA256 = createHash("sha256").update(IMAGE).digest("hex");
 const BASE_DIR = "/srv/images/base";

@@ -20,7 +20,7 @@ const PG_ROOT = "/srv/sparks/pg";
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const MIN_FREE = 512 * 1024 * 1024;
 /** The sandbox shares the machine's network: loopback only, and only this port range. */
-const CONFIG = { version: 15, root: PG_ROOT, listen: "127.0.0.1", ports: [55432, 55499], min_free_bytes: MIN_FREE };
+const CONFIG = { version: 15, root: PG_ROOT, listen: "127.0.0.1", ports: [25432, 25499], min_free_bytes: MIN_FREE };
 
 const HOST_SETUP = `set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -116,8 +116,8 @@ describe.skipIf(blocker !== undefined)("spark-pg on a sandbox host", () => {
     const created = JSON.parse(await sh("spark-pg new main --json"));
     expect(created).toMatchObject({ name: "main", state: "active", role: "main", database: "app", source: null, address: "127.0.0.1" });
     mainPort = created.port;
-    expect(mainPort).toBeGreaterThanOrEqual(55432);
-    expect(mainPort).toBeLessThanOrEqual(55499);
+    expect(mainPort).toBeGreaterThanOrEqual(25432);
+    expect(mainPort).toBeLessThanOrEqual(25499);
     mainPassword = (await sh("cat /etc/sparks/spark-pg/main.password")).trim();
     expect(await uri("main")).toBe(`postgresql://main:${mainPassword}@127.0.0.1:${mainPort}/app`);
 
@@ -336,6 +336,20 @@ describe.skipIf(blocker !== undefined)("spark-pg on a sandbox host", () => {
         const r = await tool("fork main x1");
         expect(r.stderr).toContain(`spark-pg: error: port pool ${mainPort}-${mainPort} is exhausted`);
         expect(r.code).toBe(5);
+      } finally {
+        await sh("cat > /etc/sparks/spark-pg.json", JSON.stringify(CONFIG));
+      }
+      expect([await sh(FOOTPRINT), await sourceState("main")]).toEqual(before);
+    });
+
+    it("a pool inside the host's ephemeral port range exits 1 and names ports", async () => {
+      const before = [await sh(FOOTPRINT), await sourceState("main")];
+      const [first] = (await sh("cat /proc/sys/net/ipv4/ip_local_port_range")).trim().split(/\s+/).map(Number);
+      await sh("cat > /etc/sparks/spark-pg.json", JSON.stringify({ ...CONFIG, ports: [first - 2, first + 2] }));
+      try {
+        const r = await tool("fork main x1");
+        expect(r.stderr).toContain(`spark-pg: error: ports: the pool ${first - 2}-${first + 2} overlaps this host's ephemeral port range ${first}-`);
+        expect(r.code).toBe(1);
       } finally {
         await sh("cat > /etc/sparks/spark-pg.json", JSON.stringify(CONFIG));
       }

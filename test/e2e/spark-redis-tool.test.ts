@@ -20,7 +20,7 @@ const REDIS_ROOT = "/srv/sparks/redis";
 const MIN_FREE = 512 * 1024 * 1024;
 const MAXMEMORY = 256 * 1024 * 1024;
 /** The sandbox shares the machine's network: loopback only, and only this port range. */
-const CONFIG = { root: REDIS_ROOT, listen: "127.0.0.1", ports: [56320, 56339], min_free_bytes: MIN_FREE, appendfsync: "everysec", save: "300 100", maxmemory: MAXMEMORY };
+const CONFIG = { root: REDIS_ROOT, listen: "127.0.0.1", ports: [26320, 26339], min_free_bytes: MIN_FREE, appendfsync: "everysec", save: "300 100", maxmemory: MAXMEMORY };
 
 const HOST_SETUP = `set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -147,8 +147,8 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
     const created = JSON.parse(await sh("spark-redis new main --json"));
     expect(created).toMatchObject({ name: "main", state: "active", role: "main", database: 0, source: null, address: "127.0.0.1" });
     mainPort = created.port;
-    expect(mainPort).toBeGreaterThanOrEqual(56320);
-    expect(mainPort).toBeLessThanOrEqual(56339);
+    expect(mainPort).toBeGreaterThanOrEqual(26320);
+    expect(mainPort).toBeLessThanOrEqual(26339);
     const secret = await password("main");
     expect(secret.length).toBeGreaterThanOrEqual(32);
     expect(await uri("main")).toBe(`redis://main:${secret}@127.0.0.1:${mainPort}/0`);

@@ -183,7 +183,7 @@ describe("SparkPg", () => {
     const volume = new BtrfsVolume(`${hostName}-data`, { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/sparks", subvolumes: [{ name: "pg" }] }, { parent: host });
     const pg = new SparkPg(
       `${hostName}-spark-pg`,
-      { host, version: 15, volume, subvolume: "pg", listen: "127.0.0.1", ports: { from: 55500, to: 55519 }, instances },
+      { host, version: 15, volume, subvolume: "pg", listen: "127.0.0.1", ports: { from: 25500, to: 25519 }, instances },
       { parent: host },
     );
     return { host, volume, pg };
@@ -254,7 +254,7 @@ describe("SparkPg", () => {
       version: 15,
       root: "/srv/sparks/pg",
       listen: "127.0.0.1",
-      ports: [55500, 55519],
+      ports: [25500, 25519],
     });
     for (const file of ["spark-pg", "sparks_host/instances.py", "sparks_host/pg.py"]) {
       expect(tool).toContain(readFileSync(path.join(__dirname, "../../host-tools", file), "utf8"));

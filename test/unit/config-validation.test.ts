@@ -32,7 +32,7 @@ function withSparkPg(edit: (pg: any, host: any) => void): unknown {
       volume: "data",
       subvolume: "pg",
       listen: "127.0.0.1",
-      ports: { from: 55500, to: 55519 },
+      ports: { from: 25500, to: 25519 },
       instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }],
     };
     edit(h.sparkPg, h);
@@ -136,8 +136,8 @@ describe("stack config validation", () => {
     ["an instance forked from itself", withSparkPg((pg) => (pg.instances[0].forkOf = "main")), "hosts[0].sparkPg.instances[0].forkOf", "must be declared before"],
     ["two instances with one name", withSparkPg((pg) => pg.instances.push({ name: "main" })), "hosts[0].sparkPg.instances[2].name", 'duplicate instance name "main"'],
     ["an instance named postgres", withSparkPg((pg) => (pg.instances[0].name = "postgres")), "hosts[0].sparkPg.instances[0].name", "reserved by Postgres"],
-    ["a port range that runs backwards", withSparkPg((pg) => (pg.ports = { from: 55519, to: 55500 })), "hosts[0].sparkPg.ports", "from (55519) is greater than to (55500)"],
-    ["a port pool smaller than the instances", withSparkPg((pg) => (pg.ports = { from: 55500, to: 55500 })), "hosts[0].sparkPg.ports", "holds 1 ports for 2 instances"],
+    ["a port range that runs backwards", withSparkPg((pg) => (pg.ports = { from: 25519, to: 25500 })), "hosts[0].sparkPg.ports", "from (25519) is greater than to (25500)"],
+    ["a port pool smaller than the instances", withSparkPg((pg) => (pg.ports = { from: 25500, to: 25500 })), "hosts[0].sparkPg.ports", "holds 1 ports for 2 instances"],
     ["a protected instance on an unprotected volume", withSparkPg((pg) => (pg.instances[0].protect = true)), "hosts[0].sparkPg.instances[0].protect", 'needs volume "data" protected too'],
   ])("rejects %s", (_case, config, path, message) => {
     const errors = stackConfigErrors(config);
@@ -168,7 +168,7 @@ describe("stack config validation", () => {
     ["spark-pg instances with a fork", withSparkPg(() => undefined)],
     ["spark-pg on an IPv6 address", withSparkPg((pg) => (pg.listen = "::1"))],
     ["a protected instance on a protected volume", withSparkPg((pg, h) => ((pg.instances[0].protect = true), (h.btrfs.volumes[0].protect = true)))],
-    ["a pool exactly the size of the instances", withSparkPg((pg) => (pg.ports = { from: 55500, to: 55501 }))],
+    ["a pool exactly the size of the instances", withSparkPg((pg) => (pg.ports = { from: 25500, to: 25501 }))],
   ])("accepts %s", (_case, config) => {
     expect(stackConfigErrors(config)).toEqual([]);
   });

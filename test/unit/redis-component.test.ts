@@ -49,7 +49,7 @@ function newRedis(hostName: string, extra: Record<string, unknown> = {}) {
   const volume = new BtrfsVolume(`${hostName}-data`, { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/sparks", subvolumes: [{ name: "redis" }] }, { parent: host });
   const redis = new Redis(
     `${hostName}-redis`,
-    { host, volume, subvolume: "redis", listen: "127.0.0.1", ports: { from: 56300, to: 56319 }, instances: [{ name: "main", protect: true }, { name: "fixtures", forkOf: "main" }], ...extra },
+    { host, volume, subvolume: "redis", listen: "127.0.0.1", ports: { from: 26300, to: 26319 }, instances: [{ name: "main", protect: true }, { name: "fixtures", forkOf: "main" }], ...extra },
     { parent: host },
   );
   return { host, volume, redis };
@@ -116,7 +116,7 @@ describe("Redis", () => {
     expect(JSON.parse(headerParams(tool).CONFIG_JSON.slice(1, -1))).toEqual({
       root: "/srv/sparks/redis",
       listen: "127.0.0.1",
-      ports: [56300, 56319],
+      ports: [26300, 26319],
       appendfsync: "always",
       save: "",
       maxmemory: 64 * 1024 * 1024,
@@ -133,7 +133,7 @@ describe("Redis", () => {
     newRedis("r6");
     const host = new Host("r7", { address: "203.0.113.10", hostKey: HOST_KEY, privateKey: pulumi.secret("KEY") });
     const volume = new BtrfsVolume("r7-data", { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/sparks", subvolumes: [{ name: "redis" }] });
-    const args = { host, volume, listen: "127.0.0.1", ports: { from: 56300, to: 56301 } };
+    const args = { host, volume, listen: "127.0.0.1", ports: { from: 26300, to: 26301 } };
     expect(() => new Redis("r7-a", { ...args, subvolume: "nope" })).toThrow(/no subvolume "nope"/);
     expect(() => new Redis("r7-b", { ...args, subvolume: "redis", instances: [{ name: "f", forkOf: "main" }] })).toThrow(/not declared before/);
   });

@@ -19,7 +19,7 @@ const REDIS: RedisExpectation = {
   instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }],
 };
 const CONFIG = "appendonly\nyes\nappendfsync\neverysec\nsave\n300 100\nmaxmemory\n67108864\nmaxmemory-policy\nnoeviction\n";
-const PORTS: Record<string, number> = { main: 56300, fixtures: 56301 };
+const PORTS: Record<string, number> = { main: 26300, fixtures: 26301 };
 
 type Key = "status" | "active" | "enabled" | "ss" | "none" | "wrong" | "config" | "default";
 
@@ -79,8 +79,8 @@ describe("verify: redis", () => {
   });
 
   it("fails an instance bound everywhere", async () => {
-    const results = await checkRedis(fakeHost({ main: { ss: ok("LISTEN 0 511 0.0.0.0:56300 0.0.0.0:*\nLISTEN 0 511 [::]:56300 [::]:*\n") } }).exec, REDIS);
-    expect(byName(results, "redis main: listening only on 127.0.0.1")).toMatchObject({ status: "fail", found: "0.0.0.0:56300, :::56300" });
+    const results = await checkRedis(fakeHost({ main: { ss: ok("LISTEN 0 511 0.0.0.0:26300 0.0.0.0:*\nLISTEN 0 511 [::]:26300 [::]:*\n") } }).exec, REDIS);
+    expect(byName(results, "redis main: listening only on 127.0.0.1")).toMatchObject({ status: "fail", found: "0.0.0.0:26300, :::26300" });
   });
 
   it("fails persistence and memory that differ from the declaration", async () => {
@@ -121,16 +121,16 @@ describe("verify --deep: redis", () => {
     const exec: Exec = async (command) => {
       commands.push(command);
       if (command === "spark-redis fork main verify-deep-abc123 --ttl 10m") return overrides.fork ?? ok("forked\n");
-      if (command === "spark-redis status verify-deep-abc123 --json") return status("verify-deep-abc123", 56302, "main");
-      if (command === "spark-redis status main --json") return status("main", 56300, null);
+      if (command === "spark-redis status verify-deep-abc123 --json") return status("verify-deep-abc123", 26302, "main");
+      if (command === "spark-redis status main --json") return status("main", 26300, null);
       if (command === "spark-redis destroy verify-deep-abc123") {
         destroyed = true;
         return overrides.destroy ?? ok("destroyed verify-deep-abc123\n");
       }
       if (command === "spark-redis status verify-deep-abc123") return overrides.statusAfter ?? (destroyed ? err(3, "no instance\n") : ok(""));
-      if (command.includes("-p 56302") && command.endsWith(" PING")) return ok("PONG\n");
-      if (command.includes("-p 56302") && command.includes("EVAL")) return overrides.set ?? ok("abc123\n");
-      if (command.includes("-p 56300") && command.endsWith("EXISTS sparks:verify-deep:abc123")) return overrides.exists ?? ok("0\n");
+      if (command.includes("-p 26302") && command.endsWith(" PING")) return ok("PONG\n");
+      if (command.includes("-p 26302") && command.includes("EVAL")) return overrides.set ?? ok("abc123\n");
+      if (command.includes("-p 26300") && command.endsWith("EXISTS sparks:verify-deep:abc123")) return overrides.exists ?? ok("0\n");
       throw new Error(`unexpected command: ${command}`);
     };
     return { exec, commands };

@@ -16,10 +16,10 @@ const status = (name: string, port: number, source: string | null) =>
   ok(`${JSON.stringify({ name, state: "active", enabled: true, pid: 812, address: "127.0.0.1", port, role: name, database: "app", source }, null, 2)}\n`);
 
 const recorded = {
-  fork: ok(`forked main -> ${FORK} on 127.0.0.1:55502 (expires 2026-11-24T02:40:00Z)\n`),
-  forkFailed: err(5, "spark-pg: error: fork: no free port in 55500-55519\n"),
-  statusFork: status(FORK, 55502, "main"),
-  statusMain: status("main", 55500, null),
+  fork: ok(`forked main -> ${FORK} on 127.0.0.1:25502 (expires 2026-11-24T02:40:00Z)\n`),
+  forkFailed: err(5, "spark-pg: error: fork: no free port in 25500-25519\n"),
+  statusFork: status(FORK, 25502, "main"),
+  statusMain: status("main", 25500, null),
   selectOne: ok("1\n"),
   // psql 15 prints the result of every statement of a multi-statement -c, command tags included.
   wrote: ok("CREATE TABLE\nINSERT 0 1\n1\n"),
@@ -29,7 +29,7 @@ const recorded = {
   destroyed: ok(`destroyed ${FORK}\n`),
   destroyFailed: err(1, `spark-pg: error: destroy: cannot delete subvolume /srv/sparks/pg/${FORK}: Device or resource busy\n`),
   notFound: err(3, `spark-pg: error: no instance named '${FORK}' (see spark-pg list)\n`),
-  stillThere: ok(`${FORK}: active, port 55502\n`),
+  stillThere: ok(`${FORK}: active, port 25502\n`),
 };
 
 const PG: SparkPgExpectation = { version: 15, listen: "127.0.0.1", instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] };
@@ -61,9 +61,9 @@ function fakeHost(overrides: Partial<Record<Step, ExecResult>> = {}): { exec: Ex
     if (command === "spark-pg status main --json") return step("statusMain");
     if (command === `spark-pg destroy ${FORK}`) return step("destroy");
     if (command === `spark-pg status ${FORK}`) return step("statusAfter");
-    if (command.includes(`port=55502 user=${FORK} `) && command.includes("'select 1'")) return step("selectOne");
-    if (command.includes(`port=55502 user=${FORK} `) && command.includes(`create table ${TABLE}`)) return step("write");
-    if (command.includes("port=55500 user=main ") && command.includes("to_regclass(") && command.includes(`public.${TABLE}`)) return step("seen");
+    if (command.includes(`port=25502 user=${FORK} `) && command.includes("'select 1'")) return step("selectOne");
+    if (command.includes(`port=25502 user=${FORK} `) && command.includes(`create table ${TABLE}`)) return step("write");
+    if (command.includes("port=25500 user=main ") && command.includes("to_regclass(") && command.includes(`public.${TABLE}`)) return step("seen");
     throw new Error(`unexpected command: ${command}`);
   };
   return { exec, commands, steps };
@@ -94,7 +94,7 @@ describe("spark-pg deep checks", () => {
     await run(host);
     const write = host.commands.find((c) => c.includes("create table"));
     expect(write).toBe(
-      `password=$(cat /etc/sparks/spark-pg/${FORK}.password) && PGPASSWORD=$password /usr/lib/postgresql/15/bin/psql -XtA -v ON_ERROR_STOP=1 -c 'create table ${TABLE} (id int); insert into ${TABLE} values (1); select count(*) from ${TABLE}' 'host=127.0.0.1 port=55502 user=${FORK} dbname=app connect_timeout=10'`,
+      `password=$(cat /etc/sparks/spark-pg/${FORK}.password) && PGPASSWORD=$password /usr/lib/postgresql/15/bin/psql -XtA -v ON_ERROR_STOP=1 -c 'create table ${TABLE} (id int); insert into ${TABLE} values (1); select count(*) from ${TABLE}' 'host=127.0.0.1 port=25502 user=${FORK} dbname=app connect_timeout=10'`,
     );
     const seen = host.commands.find((c) => c.includes("to_regclass"));
     expect(seen).toMatch(/^password=\$\(cat \/etc\/sparks\/spark-pg\/main\.password\) && PGPASSWORD=\$password /);
@@ -133,7 +133,7 @@ describe("spark-pg deep checks", () => {
 
   it.each([
     ["the fork fails", { fork: recorded.forkFailed }, "no free port"],
-    ["the fork does not answer", { selectOne: err(2, 'psql: error: connection to server at "127.0.0.1", port 55502 failed: Connection refused\n') }, "Connection refused"],
+    ["the fork does not answer", { selectOne: err(2, 'psql: error: connection to server at "127.0.0.1", port 25502 failed: Connection refused\n') }, "Connection refused"],
     ["the fork's status is unreadable", { statusFork: ok("not json\n") }, "unreadable spark-pg status"],
   ] as const)("attempts the destroy after a failure: %s", async (_case, overrides, found) => {
     const host = fakeHost(overrides);

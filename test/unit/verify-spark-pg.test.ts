@@ -11,8 +11,8 @@ const status = (name: string, port: number, source: string | null) =>
   ok(`${JSON.stringify({ name, state: "active", enabled: true, pid: 812, address: "127.0.0.1", port, role: name, database: "app", source }, null, 2)}\n`);
 
 const recorded = {
-  statusMain: status("main", 55500, null),
-  statusFixtures: status("fixtures", 55501, "main"),
+  statusMain: status("main", 25500, null),
+  statusFixtures: status("fixtures", 25501, "main"),
   statusMissing: err(3, "spark-pg: error: no instance named 'main' (see spark-pg list)\n"),
   active: ok("active\n"),
   inactive: err(3, "", "inactive\n"),
@@ -24,8 +24,8 @@ const recorded = {
   ssNothing: ok(""),
   selectOne: ok("1\n"),
   wrongPassword: (user: string) =>
-    err(2, `psql: error: connection to server at "127.0.0.1", port 55500 failed: FATAL:  password authentication failed for user "${user}"\n`),
-  refusedConnection: err(2, 'psql: error: connection to server at "127.0.0.1", port 55500 failed: Connection refused\n'),
+    err(2, `psql: error: connection to server at "127.0.0.1", port 25500 failed: FATAL:  password authentication failed for user "${user}"\n`),
+  refusedConnection: err(2, 'psql: error: connection to server at "127.0.0.1", port 25500 failed: Connection refused\n'),
   noPasswordFile: err(1, "cat: /etc/sparks/spark-pg/main.password: No such file or directory\n"),
 };
 
@@ -38,8 +38,8 @@ type Answers = Partial<Record<"status" | "active" | "enabled" | "ss" | "own" | "
 function fakeHost(overrides: Record<string, Answers> = {}): { exec: Exec; commands: string[] } {
   const commands: string[] = [];
   const normal: Record<string, Required<Answers>> = {
-    main: { status: recorded.statusMain, active: recorded.active, enabled: recorded.enabled, ss: recorded.ssLoopback(55500), own: recorded.selectOne, wrong: recorded.wrongPassword("main"), unknown: recorded.wrongPassword("sparks_verify_no_such_role") },
-    fixtures: { status: recorded.statusFixtures, active: recorded.active, enabled: recorded.enabled, ss: recorded.ssLoopback(55501), own: recorded.selectOne, wrong: recorded.wrongPassword("fixtures"), unknown: recorded.wrongPassword("sparks_verify_no_such_role") },
+    main: { status: recorded.statusMain, active: recorded.active, enabled: recorded.enabled, ss: recorded.ssLoopback(25500), own: recorded.selectOne, wrong: recorded.wrongPassword("main"), unknown: recorded.wrongPassword("sparks_verify_no_such_role") },
+    fixtures: { status: recorded.statusFixtures, active: recorded.active, enabled: recorded.enabled, ss: recorded.ssLoopback(25501), own: recorded.selectOne, wrong: recorded.wrongPassword("fixtures"), unknown: recorded.wrongPassword("sparks_verify_no_such_role") },
   };
   const answer = (name: string, key: keyof Answers) => overrides[name]?.[key] ?? normal[name][key];
   const exec: Exec = async (command) => {
@@ -74,15 +74,15 @@ describe("spark-pg checks", () => {
     await checkSparkPg(exec, MAIN_ONLY);
     const own = commands.find((c) => c.includes("user=main ") && !c.startsWith("PGPASSWORD=sparks-verify"));
     expect(own).toBe(
-      "password=$(cat /etc/sparks/spark-pg/main.password) && PGPASSWORD=$password /usr/lib/postgresql/15/bin/psql -XtAc 'select 1' 'host=127.0.0.1 port=55500 user=main dbname=app connect_timeout=10'",
+      "password=$(cat /etc/sparks/spark-pg/main.password) && PGPASSWORD=$password /usr/lib/postgresql/15/bin/psql -XtAc 'select 1' 'host=127.0.0.1 port=25500 user=main dbname=app connect_timeout=10'",
     );
   });
 
   it.each([
     ["active", "a stopped instance", { active: recorded.inactive }, "spark-pg main: active", "inactive"],
     ["enabled", "an instance disabled at boot", { enabled: recorded.disabled }, "spark-pg main: enabled at boot", "disabled"],
-    ["listening", "an instance listening on every address", { ss: recorded.ssEverywhere(55500) }, "spark-pg main: listening only on 127.0.0.1", "0.0.0.0:55500, :::55500"],
-    ["listening", "an instance listening nowhere", { ss: recorded.ssNothing }, "spark-pg main: listening only on 127.0.0.1", "nothing listens on port 55500"],
+    ["listening", "an instance listening on every address", { ss: recorded.ssEverywhere(25500) }, "spark-pg main: listening only on 127.0.0.1", "0.0.0.0:25500, :::25500"],
+    ["listening", "an instance listening nowhere", { ss: recorded.ssNothing }, "spark-pg main: listening only on 127.0.0.1", "nothing listens on port 25500"],
     ["accepts", "a refused password of its own", { own: recorded.wrongPassword("main") }, "spark-pg main: accepts its credentials", "password authentication failed"],
     ["accepts", "a missing password file", { own: recorded.noPasswordFile }, "spark-pg main: accepts its credentials", "No such file"],
     ["wrong password", "a wrong password accepted", { wrong: recorded.selectOne }, "spark-pg main: refuses a wrong password", "accepted: logged in"],
@@ -97,7 +97,7 @@ describe("spark-pg checks", () => {
   });
 
   it("fails a fork that spark-pg created empty or from another source", async () => {
-    const results = byName(await checkSparkPg(fakeHost({ fixtures: { status: status("fixtures", 55501, null) } }).exec, PG));
+    const results = byName(await checkSparkPg(fakeHost({ fixtures: { status: status("fixtures", 25501, null) } }).exec, PG));
     expect(results["spark-pg fixtures: forked from main"]).toMatchObject({ status: "fail", expected: "main", found: "created empty" });
   });
 
@@ -108,7 +108,7 @@ describe("spark-pg checks", () => {
   });
 
   it("parses status and listeners as spark-pg and ss print them", () => {
-    expect(parseStatus(recorded.statusFixtures.stdout)).toEqual({ port: 55501, source: "main" });
+    expect(parseStatus(recorded.statusFixtures.stdout)).toEqual({ port: 25501, source: "main" });
     expect(parseStatus("not json")).toBeUndefined();
     expect(parseListeners(recorded.ssEverywhere(5432).stdout, 5432)).toEqual(["0.0.0.0", "::"]);
     expect(parseListeners("LISTEN 0 200 [::1]:5432 [::]:*\n", 5432)).toEqual(["::1"]);
