@@ -1,18 +1,14 @@
 // Times the deploy flow on a fresh sandbox host, several rounds: the first apply (packages
 // installed, volume formatted and mounted, subvolumes made), an idempotent re-apply, and verify.
 // Prints a table of each round and the medians, and writes bench/results/deploy.json.
-import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { projectRoot } from "../lib/project-root";
 import { sandboxDown, sandboxUp } from "../sandbox";
+import { BenchSandbox, median, ROOT } from "./lib/bench-sandbox";
 
-const ROOT = projectRoot();
-const STATE_DIR = path.join(ROOT, ".sandbox-bench");
-/** The bench's own manifest, next to its sandbox: `.sparks/sandbox/` is the developer's. */
-const MANIFEST = path.join(STATE_DIR, "verify-manifest.json");
-const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+/** The whole sandbox stack, as a developer's `npm run sandbox` host gets it. */
+const SANDBOX = new BenchSandbox("");
 
 interface Round {
   first_apply_s: number;
@@ -21,35 +17,16 @@ interface Round {
   verify_s: number;
 }
 
-function timed(script: string, args: string[]): Promise<{ seconds: number; output: string }> {
-  const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const { INIT_CWD: _startedIn, ...env } = process.env;
-    execFile(TSX, [script, ...args], { cwd: ROOT, env: { ...env, SPARKS_SANDBOX_DIR: STATE_DIR } }, (error, stdout, stderr) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (error) reject(new Error(`${script} ${args.join(" ")} failed:\n${stdout}${stderr}`));
-      else resolve({ seconds, output: stdout });
-    });
-  });
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-
 async function round(): Promise<Round> {
-  await sandboxUp({ stateDir: STATE_DIR, diskSize: "4G" });
+  await sandboxUp({ stateDir: SANDBOX.stateDir, diskSize: "4G" });
   try {
-    const apply = ["apply", "--stack", "sandbox", "--manifest-out", MANIFEST];
-    const first = await timed("apply/cli.ts", apply);
-    const again = await timed("apply/cli.ts", apply);
+    const first = await SANDBOX.apply();
+    const again = await SANDBOX.apply();
     const changed = Number(/^done: \d+ ran, (\d+) changed/m.exec(again.output)?.[1] ?? NaN);
-    const check = await timed("verify/cli.ts", ["--manifest", MANIFEST]);
+    const check = await SANDBOX.verify();
     return { first_apply_s: first.seconds, reapply_s: again.seconds, reapply_changed: changed, verify_s: check.seconds };
   } finally {
-    await sandboxDown({ stateDir: STATE_DIR });
+    await sandboxDown({ stateDir: SANDBOX.stateDir });
   }
 }
 

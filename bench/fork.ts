@@ -5,28 +5,22 @@
 // invariant checked in every fork), and on the same data `pg_dump -Fc | pg_restore` into a new empty
 // instance and `CREATE DATABASE ... TEMPLATE` (with the load stopped: the template must have no
 // other session). Prints a table and writes bench/results/fork.json.
-import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { parse, stringify } from "yaml";
-import { projectRoot } from "../lib/project-root";
 import { posixQuote } from "../lib/shell-quote";
 import { parseSize } from "../lib/size";
 import { SshSession } from "../lib/ssh";
 import { openSandboxSession, sandboxDown, sandboxUp } from "../sandbox";
+import { BenchSandbox, median, ROOT } from "./lib/bench-sandbox";
 
-const ROOT = projectRoot();
-const STATE_DIR = path.join(ROOT, ".sandbox-bench-fork");
-/** The bench's own manifest and stack file, next to its sandbox. */
-const MANIFEST = path.join(STATE_DIR, "verify-manifest.json");
-const STACK_FILE = path.join(STATE_DIR, "Pulumi.sandbox-bench-fork.yaml");
-const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+const SANDBOX = new BenchSandbox("fork");
+const STATE_DIR = SANDBOX.stateDir;
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 /** pgbench -i -s 1 is about this many bytes on disk (100 000 accounts plus indexes). */
 const BYTES_PER_SCALE = 15.3e6;
-/** Ports apart from the e2e sandbox stack (55500-55519) and the tool test (55432-55499): sandboxes share the machine's network. */
-const PORTS = { from: 55540, to: 55559 };
+/** Ports apart from the e2e sandbox stack (25500-25519) and the tool test (25432-25499): sandboxes share the machine's network. */
+const PORTS = { from: 25540, to: 25559 };
 
 interface Run {
   size: string;
@@ -45,31 +39,6 @@ interface Run {
   invariant_ok: boolean;
   invariant_source_after_load: unknown;
   invariant_restored: unknown;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-
-function apply(): Promise<number> {
-  const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const { INIT_CWD: _startedIn, ...env } = process.env;
-    const args = ["apply/cli.ts", "apply", "--stack", "sandbox", "--config-file", STACK_FILE, "--manifest-out", MANIFEST];
-    execFile(TSX, args, { cwd: ROOT, env: { ...env, SPARKS_SANDBOX_DIR: STATE_DIR }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`apply failed:\n${stdout}${stderr}`));
-      else resolve(Number(process.hrtime.bigint() - started) / 1e9);
-    });
-  });
-}
-
-/** The sandbox stack as it is, on ports of its own. */
-function writeStackFile(): void {
-  const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
-  stack.config["sparks:hosts"][0].sparkPg.ports = PORTS;
-  writeFileSync(STACK_FILE, stringify(stack));
 }
 
 class Host {
@@ -180,11 +149,12 @@ async function main() {
   if (!["on", "off"].includes(values.quotas)) throw new Error("--quotas: on (as the stack declares) or off");
   const quotas = values.quotas === "on";
   mkdirSync(STATE_DIR, { recursive: true });
-  writeStackFile();
+  // spark-pg only, on ports of its own
+  SANDBOX.writeStack(["sparkPg"], ([host]) => (host.sparkPg.ports = PORTS));
   const results: Run[] = [];
   await sandboxUp({ stateDir: STATE_DIR, diskSize: values["disk-size"] });
   try {
-    console.log(`apply: ${(await apply()).toFixed(1)} s`);
+    console.log(`apply: ${(await SANDBOX.apply()).seconds.toFixed(1)} s`);
     const host = await Host.open();
     try {
       await host.run("cat > /root/fork-bench.py && chmod 755 /root/fork-bench.py", readFileSync(path.join(ROOT, "host-tools/bench/fork-bench.py"), "utf8"));

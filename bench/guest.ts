@@ -5,54 +5,23 @@
 // space the guest costs: its directory's exclusive bytes by `btrfs filesystem du` (extents no
 // other file shares). Baseline in the same run: the image directory copied without reflink. Prints a
 // table and writes bench/results/guest.json.
-import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { parse, stringify } from "yaml";
 import { renderRemoteCommand } from "../components/host-script";
 import { DIRECT_KERNEL_CMDLINE } from "../components/kvm-guest";
 import { renderDomainXml } from "../components/kvm/domain-xml";
 import { renderSeed } from "../components/kvm/seed";
-import { projectRoot } from "../lib/project-root";
 import { posixQuote } from "../lib/shell-quote";
 import { parseSize } from "../lib/size";
 import type { SshSession } from "../lib/ssh";
 import { openSandboxSession, sandboxDown, sandboxUp } from "../sandbox";
+import { BenchSandbox, median, ROOT } from "./lib/bench-sandbox";
 
-const ROOT = projectRoot();
-const STATE_DIR = path.join(ROOT, ".sandbox-bench-guest");
-const STACK_FILE = path.join(STATE_DIR, "Pulumi.sandbox-bench-guest.yaml");
-const MANIFEST = path.join(STATE_DIR, "verify-manifest.json");
-const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+const SANDBOX = new BenchSandbox("guest");
+const STATE_DIR = SANDBOX.stateDir;
 const IMAGES = "/srv/sparks/images";
 const TARGET_S = 10;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-
-function apply(): Promise<void> {
-  const { INIT_CWD: _startedIn, ...env } = process.env;
-  const args = ["apply/cli.ts", "apply", "--stack", "sandbox", "--config-file", STACK_FILE, "--manifest-out", MANIFEST];
-  return new Promise((resolve, reject) =>
-    execFile(TSX, args, { cwd: ROOT, env: { ...env, SPARKS_SANDBOX_DIR: STATE_DIR }, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`apply failed:\n${stdout}${stderr}`)) : resolve(),
-    ),
-  );
-}
-
-/** The sandbox stack without its Postgres part. */
-function writeStackFile(): { guest: any; shutdownSeconds: number } {
-  const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
-  const host = stack.config["sparks:hosts"][0];
-  delete host.sparkPg;
-  mkdirSync(STATE_DIR, { recursive: true });
-  writeFileSync(STACK_FILE, stringify(stack));
-  return { guest: host.kvm.guests[0], shutdownSeconds: host.kvm.shutdownSeconds ?? 30 };
-}
 
 async function run(session: SshSession, script: string): Promise<string> {
   const result = await session.exec(script);
@@ -102,11 +71,15 @@ const exclusiveBytes = async (session: SshSession, target: string) =>
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
   const runs = Number(values.runs);
-  const { guest, shutdownSeconds } = writeStackFile();
+  let kvm: any;
+  // KVM only: the guests' disks and the host's memory are the bench's alone
+  SANDBOX.writeStack(["kvm"], ([host]) => (kvm = host.kvm));
+  const guest = kvm.guests[0];
+  const shutdownSeconds: number = kvm.shutdownSeconds ?? 30;
   await sandboxUp({ stateDir: STATE_DIR, diskSize: "8G" });
   const session = await openSandboxSession(STATE_DIR);
   try {
-    await apply();
+    await SANDBOX.apply();
     const baseDir = (await run(session, `ls -d ${IMAGES}/base/tiny-*`)).trim();
     const imageId = path.basename(baseDir);
     const samples: { name: string; boot_s: number; exclusive_bytes: number }[] = [];

@@ -4,24 +4,19 @@
 // throughout, forked --runs times (default 5; fork-to-ready = command start until the fork answers
 // DBSIZE >= keys with its own credentials), then the baseline on the same loaded source. Prints a
 // table and writes bench/results/redis-fork.json.
-import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { parse, stringify } from "yaml";
-import { projectRoot } from "../lib/project-root";
 import { posixQuote } from "../lib/shell-quote";
 import { openSandboxSession, sandboxDown, sandboxUp } from "../sandbox";
+import { BenchSandbox, median, ROOT } from "./lib/bench-sandbox";
 
-const ROOT = projectRoot();
-const STATE_DIR = path.join(ROOT, ".sandbox-bench-redis");
-const MANIFEST = path.join(STATE_DIR, "verify-manifest.json");
-const STACK_FILE = path.join(STATE_DIR, "Pulumi.sandbox-bench-redis.yaml");
-const TSX = path.join(ROOT, "node_modules/.bin/tsx");
-/** Apart from the sandbox stack's (56300-56319) and the tool test's (56320-56339): sandboxes share the machine's network. */
-const PORTS = { from: 56400, to: 56418 };
-const BASELINE_PORT = 56419;
+const SANDBOX = new BenchSandbox("redis");
+const STATE_DIR = SANDBOX.stateDir;
+/** Apart from the sandbox stack's (26300-26319) and the tool test's (26320-26339): sandboxes share the machine's network. */
+const PORTS = { from: 26400, to: 26418 };
+const BASELINE_PORT = 26419;
 const SOURCE = "bench";
 const TARGET_S = 0.5;
 
@@ -44,35 +39,6 @@ interface Baseline {
   keys: number;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-
-function apply(): Promise<number> {
-  const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const { INIT_CWD: _startedIn, ...env } = process.env;
-    const args = ["apply/cli.ts", "apply", "--stack", "sandbox", "--config-file", STACK_FILE, "--manifest-out", MANIFEST];
-    execFile(TSX, args, { cwd: ROOT, env: { ...env, SPARKS_SANDBOX_DIR: STATE_DIR }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`apply failed:\n${stdout}${stderr}`));
-      else resolve(Number(process.hrtime.bigint() - started) / 1e9);
-    });
-  });
-}
-
-/** The sandbox stack with btrfs and redis only, its instances replaced by the bench's source, on ports of its own. */
-function writeStackFile(maxmemory: string): void {
-  const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
-  const host = stack.config["sparks:hosts"][0];
-  delete host.sparkPg;
-  host.redis.ports = PORTS;
-  host.redis.maxmemory = maxmemory;
-  host.redis.instances = [{ name: SOURCE }];
-  writeFileSync(STACK_FILE, stringify(stack));
-}
-
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -85,12 +51,17 @@ async function main() {
   const keys = Number(values.keys);
   const runs = Math.max(5, Number(values.runs));
   mkdirSync(STATE_DIR, { recursive: true });
-  writeStackFile(values.maxmemory);
+  // redis only, its instances replaced by the bench's source, on ports of its own
+  SANDBOX.writeStack(["redis"], ([host]) => {
+    host.redis.ports = PORTS;
+    host.redis.maxmemory = values.maxmemory;
+    host.redis.instances = [{ name: SOURCE }];
+  });
   const lines: any[] = [];
   let applySeconds = 0;
   await sandboxUp({ stateDir: STATE_DIR, diskSize: values["disk-size"] });
   try {
-    applySeconds = await apply();
+    applySeconds = (await SANDBOX.apply()).seconds;
     console.log(`apply: ${applySeconds.toFixed(1)} s`);
     const session = await openSandboxSession(STATE_DIR);
     try {

@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { parse } from "yaml";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxDown, sandboxUp } from "../../sandbox";
@@ -17,6 +18,10 @@ const stackFiles = {
   original: path.join(RESULTS, "Pulumi.sandbox-btrfs-safety.yaml"),
   renamed: path.join(RESULTS, "Pulumi.sandbox-btrfs-safety-renamed.yaml"),
 };
+
+/** The subvolumes the sandbox stack declares on its volume, sorted. */
+const declaredSubvolumes = (): string[] =>
+  (parse(readFileSync(stackFiles.original, "utf8")).config["sparks:hosts"][0].btrfs.volumes[0].subvolumes as { name: string }[]).map((s) => s.name).sort();
 
 function writeStackFiles(): void {
   expect(btrfsOnlySandboxStack("btrfs-safety")).toBe(stackFiles.original);
@@ -89,7 +94,7 @@ describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host"
     expect(await host("cat /srv/sparks/pg/marker")).toBe("kept\n");
     expect(await host("findmnt -n -v -o SOURCE,FSTYPE --mountpoint /srv/sparks")).toBe("/dev/vdb btrfs\n");
     expect(await host(`test -f ${UNIT} && systemctl is-enabled srv-sparks.mount`)).toBe("enabled\n");
-    for (const name of ["pg", "redis", "scratch"]) await host(`btrfs subvolume show /srv/sparks/${name} >/dev/null`);
+    for (const name of declaredSubvolumes()) await host(`btrfs subvolume show /srv/sparks/${name} >/dev/null`);
 
     const again = await apply("renamed");
     expect(again.output).toMatch(UNCHANGED);
@@ -128,7 +133,7 @@ describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host"
 
   it("a setgid bit set by hand is cleared: the declared mode converges", async () => {
     expect((await apply("original")).code).toBe(0);
-    await host("chmod 2755 /srv/sparks/pg && chmod 2750 /srv/sparks/redis && chmod 3777 /srv/sparks/scratch");
+    await host("chmod 2755 /srv/sparks/pg && chmod 2711 /srv/sparks/redis && chmod 3777 /srv/sparks/scratch");
 
     const repaired = await apply("original");
     expect(repaired.output).toContain("✓ sandbox-data-subvolume-pg: changed");
@@ -140,7 +145,7 @@ describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host"
     expect(again.output).toMatch(UNCHANGED);
     expect(again.code).toBe(0);
     expect(await host("stat -c '%n %a' /srv/sparks/pg /srv/sparks/redis /srv/sparks/scratch")).toBe(
-      "/srv/sparks/pg 755\n/srv/sparks/redis 750\n/srv/sparks/scratch 1777\n",
+      "/srv/sparks/pg 755\n/srv/sparks/redis 711\n/srv/sparks/scratch 1777\n",
     );
   });
 
@@ -165,7 +170,7 @@ describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host"
     expect(run.output).toContain("nothing is mounted at /srv/sparks: subvolume pg of sparks-data left in place");
     expect(run.output).toContain("nothing is mounted at /srv/sparks: quotas of sparks-data left as they are");
     expect(run.code).toBe(0);
-    expect(await onTheDisk("btrfs subvolume list -o . | awk '{ print $NF }' | sort")).toBe("pg\nredis\nscratch\n");
+    expect(await onTheDisk("btrfs subvolume list -o . | awk '{ print $NF }' | sort")).toBe(declaredSubvolumes().map((n) => `${n}\n`).join(""));
     expect(await onTheDisk("btrfs qgroup show . >/dev/null && echo quotas on")).toBe("quotas on\n");
   });
 

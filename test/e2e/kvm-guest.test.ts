@@ -1,10 +1,8 @@
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { readFileSync } from "node:fs";
 import { sandboxDown, sandboxUp } from "../../sandbox";
-import { btrfsOnlySandboxStack, e2eBlocker, ROOT, runCli, sandboxShell } from "./support";
+import { e2eBlocker, ROOT, runCli, sandboxShell, sandboxStackFile } from "./support";
 
 const blocker = e2eBlocker();
 if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
@@ -17,11 +15,9 @@ const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-kvm.json");
 const GUEST = "spark-dev-1";
 const GUEST_DIR = `/srv/sparks/images/guests/${GUEST}`;
 
-/** The sandbox stack with btrfs and kvm only (no Postgres), the guest's memory set to `memory`. */
+/** The sandbox stack with btrfs and kvm only, the guest's memory set to `memory`. */
 function kvmStack(name: string, memory: string): string {
-  const kvm = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8")).config["sparks:hosts"][0].kvm;
-  return btrfsOnlySandboxStack(name, (hosts) => {
-    hosts[0].kvm = kvm;
+  return sandboxStackFile(name, ["kvm"], (hosts) => {
     hosts[0].kvm.guests[0].memory = memory;
   });
 }

@@ -1,9 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { sandboxDown, sandboxUp } from "../../sandbox";
-import { e2eBlocker, ROOT, runCli, sandboxShell } from "./support";
+import { e2eBlocker, ROOT, runCli, sandboxShell, sandboxStackFile } from "./support";
 
 const blocker = e2eBlocker();
 if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
@@ -14,20 +13,9 @@ const STATE_DIR = path.join(ROOT, ".sandbox-e2e-redis");
 const RESULTS = path.join(ROOT, "test-results");
 const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-redis.json");
 
-/**
- * The sandbox stack with its btrfs volume and redis only (no spark-pg: this file tests Redis, and
- * its sandbox would otherwise install Postgres too), after `edit`. Returns its path.
- */
-function redisStackFile(name: string, edit: (host: any) => void = () => {}): string {
-  const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
-  const host = stack.config["sparks:hosts"][0];
-  delete host.sparkPg;
-  edit(host);
-  mkdirSync(RESULTS, { recursive: true });
-  const file = path.join(RESULTS, `Pulumi.sandbox-${name}.yaml`);
-  writeFileSync(file, stringify(stack));
-  return file;
-}
+/** The sandbox stack with its btrfs volume and redis only, after `edit`. Returns its path. */
+const redisStackFile = (name: string, edit: (host: any) => void = () => {}): string =>
+  sandboxStackFile(name, ["redis"], (hosts) => edit(hosts[0]));
 
 const STACK = redisStackFile("redis");
 const apply = (configFile: string, ...args: string[]) =>
@@ -103,7 +91,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
       ["fixtures", "main", "active"],
       ["main", null, "active"],
     ]);
-    for (const row of rows) expect(row.port >= 56300 && row.port <= 56319).toBe(true);
+    for (const row of rows) expect(row.port >= 26300 && row.port <= 26319).toBe(true);
     expect((await onHost("ss -Hltn 'sport = :6379'")).stdout.trim()).toBe("");
   });
 

@@ -1,9 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { sandboxDown, sandboxUp } from "../../sandbox";
-import { e2eBlocker, ROOT, runCli, sandboxShell } from "./support";
+import { e2eBlocker, ROOT, runCli, sandboxShell, sandboxStackFile } from "./support";
 
 const blocker = e2eBlocker();
 if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
@@ -13,8 +12,11 @@ if (blocker) console.warn(`skipping the SparkPg e2e tests: ${blocker}`);
 const STATE_DIR = path.join(ROOT, ".sandbox-e2e-pg");
 const RESULTS = path.join(ROOT, "test-results");
 const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-pg.json");
-const apply = (...args: string[]) =>
-  runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--manifest-out", MANIFEST, ...args], STATE_DIR);
+/** The sandbox stack with its btrfs volume and spark-pg only: this file tests spark-pg. */
+const STACK = sandboxStackFile("pg", ["sparkPg"]);
+const applyStack = (file: string, ...args: string[]) =>
+  runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", file, "--manifest-out", MANIFEST, ...args], STATE_DIR);
+const apply = (...args: string[]) => applyStack(STACK, ...args);
 const verify = (junit: string, ...args: string[]) =>
   runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit), ...args], STATE_DIR);
 
@@ -27,16 +29,12 @@ async function onHost(command: string): Promise<{ code: number | null; stdout: s
   }
 }
 
-/** The sandbox stack with instance main and its volume protected: destroy must leave main running. */
-function protectedStackFile(): string {
-  const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
-  const host = stack.config["sparks:hosts"][0];
-  for (const volume of host.btrfs.volumes) volume.protect = true;
-  host.sparkPg.instances.find((i: { name: string }) => i.name === "main").protect = true;
-  const file = path.join(RESULTS, "Pulumi.sandbox-pg-protected.yaml");
-  writeFileSync(file, stringify(stack));
-  return file;
-}
+/** The same stack with instance main and its volume protected: destroy must leave main running. */
+const protectedStackFile = (): string =>
+  sandboxStackFile("pg-protected", ["sparkPg"], ([host]) => {
+    for (const volume of host.btrfs.volumes) volume.protect = true;
+    host.sparkPg.instances.find((i: { name: string }) => i.name === "main").protect = true;
+  });
 
 describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
   beforeAll(async () => {
@@ -92,7 +90,7 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
       ["fixtures", "main", "active"],
       ["main", null, "active"],
     ]);
-    for (const row of rows) expect(row.port >= 55500 && row.port <= 55519).toBe(true);
+    for (const row of rows) expect(row.port >= 25500 && row.port <= 25519).toBe(true);
     expect((await onHost("ls /etc/postgresql")).stdout.trim()).toBe("");
   });
 
@@ -119,7 +117,7 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
   });
 
   it("destroy with main protected removes fixtures only", async () => {
-    const run = await apply("--config-file", protectedStackFile(), "--destroy");
+    const run = await applyStack(protectedStackFile(), "--destroy");
     expect(run.code).toBe(0);
     expect((await onHost("systemctl is-active spark-pg@main.service")).stdout.trim()).toBe("active");
     expect((await onHost("test -d /srv/sparks/pg/main/data")).code).toBe(0);

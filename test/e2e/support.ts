@@ -1,9 +1,8 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { projectRoot } from "../../lib/project-root";
 import { openSandboxSession } from "../../sandbox/session";
-import { parse, stringify } from "yaml";
+import { type SandboxService, writeSandboxStackVariant } from "../../sandbox/stack-variant";
 import type { ExecResult } from "../../lib/ssh";
 
 export const ROOT = projectRoot();
@@ -12,23 +11,14 @@ export const E2E_SANDBOX_DIR = path.join(ROOT, ".sandbox-e2e");
 
 export const RESULTS = path.join(ROOT, "test-results");
 
-/**
- * Writes test-results/Pulumi.sandbox-<name>.yaml: the sandbox stack with only its host and btrfs
- * volumes (the btrfs tests need no services, and skip installing them), after `edit`. Returns its path.
- */
-export function btrfsOnlySandboxStack(name: string, edit: (hosts: any[]) => void = () => {}): string {
-  const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
-  const hosts = stack.config["sparks:hosts"] as any[];
-  for (const host of hosts) {
-    delete host.sparkPg;
-    delete host.redis;
-    delete host.kvm;
-  }
-  edit(hosts);
-  mkdirSync(RESULTS, { recursive: true });
-  const file = path.join(RESULTS, `Pulumi.sandbox-${name}.yaml`);
-  writeFileSync(file, stringify(stack));
-  return file;
+/** Writes test-results/Pulumi.sandbox-<name>.yaml: the sandbox stack with only `services`, after `edit`. */
+export function sandboxStackFile(name: string, services: readonly SandboxService[], edit?: (hosts: any[]) => void): string {
+  return writeSandboxStackVariant(RESULTS, name, { services, edit });
+}
+
+/** The sandbox stack with only its host and btrfs volumes: the btrfs tests need no services. */
+export function btrfsOnlySandboxStack(name: string, edit?: (hosts: any[]) => void): string {
+  return sandboxStackFile(name, [], edit);
 }
 
 /**
