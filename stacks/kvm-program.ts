@@ -5,6 +5,9 @@ import { KvmHost } from "../components/kvm-host";
 import type { KvmExpectation } from "../verify/manifest";
 import type { KvmConfig } from "./kvm-types";
 
+/** Enough for a cloud image's first boot with cloud-init under KVM; TCG hosts may want more. */
+const DEFAULT_BOOT_SECONDS = 120;
+
 /** The KVM part of one host: libvirt, networks and images, then each guest. */
 export function deployKvm(hostName: string, host: Host, volumes: Record<string, BtrfsVolume>, kvm: KvmConfig): KvmExpectation {
   const kvmHost = new KvmHost(
@@ -17,5 +20,5 @@ export function deployKvm(hostName: string, host: Host, volumes: Record<string, 
     (guest) =>
       new KvmGuest(`${hostName}-kvm-guest-${guest.name}`, guest.name, { host, kvm: kvmHost, domainType: kvm.domainType, shutdownSeconds: kvm.shutdownSeconds, ...guest }, { parent: kvmHost }),
   );
-  return { domainType: kvm.domainType, guests: guests.map((g) => g.expected) };
+  return { domainType: kvm.domainType, bootSeconds: kvm.bootSeconds ?? DEFAULT_BOOT_SECONDS, guests: guests.map((g) => g.expected) };
 }

@@ -72,6 +72,7 @@ export const kvmSchema: JSONSchemaType<KvmConfig> = {
     networks: { type: "array", minItems: 1, items: networkSchema },
     images: { type: "array", minItems: 1, items: imageSchema },
     shutdownSeconds: { type: "integer", minimum: 0, maximum: 3600, nullable: true },
+    bootSeconds: { type: "integer", minimum: 0, maximum: 3600, nullable: true },
     guests: { type: "array", items: guestSchema, nullable: true },
   },
 };

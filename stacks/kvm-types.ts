@@ -16,6 +16,8 @@ export interface KvmConfig {
   images: KvmImageConfig[];
   /** How long a restart waits for a guest to shut down (ACPI) before it is stopped hard; default 30. */
   shutdownSeconds?: number;
+  /** How long verify waits for a running guest to reach userspace (its readiness line); default 120. */
+  bootSeconds?: number;
   /** The guests; default none. */
   guests?: KvmGuestConfig[];
 }

@@ -20,9 +20,10 @@ const guestSchema: JSONSchemaType<KvmGuestExpectation> = {
 export const kvmExpectationSchema: JSONSchemaType<KvmExpectation> = {
   type: "object",
   additionalProperties: false,
-  required: ["domainType", "guests"],
+  required: ["domainType", "bootSeconds", "guests"],
   properties: {
     domainType: { type: "string", enum: ["kvm", "qemu"] },
+    bootSeconds: { type: "integer", minimum: 0, maximum: 3600 },
     guests: { type: "array", items: guestSchema },
   },
 };

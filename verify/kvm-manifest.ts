@@ -2,6 +2,8 @@
 export interface KvmExpectation {
   /** The libvirt domain type the guests run with; `qemu` (TCG) hosts cannot offer nested KVM. */
   domainType: "kvm" | "qemu";
+  /** How long a running guest may take to print its readiness line before "reached userspace" fails. */
+  bootSeconds: number;
   guests: KvmGuestExpectation[];
 }
 

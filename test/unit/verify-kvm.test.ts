@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { checkKvm, parseDominfo, parseReadyLine } from "../../verify/checks/kvm-guest";
+import { execFile, execFileSync } from "node:child_process";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { checkKvm, parseDominfo, parseReadyLine, waitForReadyLine } from "../../verify/checks/kvm-guest";
 import type { KvmExpectation } from "../../verify/manifest";
 import type { Exec } from "../../verify/types";
 
@@ -17,11 +21,13 @@ const READY = "[    0.1] boot\nsparks-ready instance-id=g1-tiny-abc hostname=g1 
 
 const kvm = (nested: boolean, domainType: "kvm" | "qemu" = "qemu"): KvmExpectation => ({
   domainType,
+  bootSeconds: 7,
   guests: [{ name: "g1", vcpus: 1, memoryKiB: 262144, autostart: true, nested, consoleLog: "/srv/g1/console.log", instanceId: "g1-tiny-abc" }],
 });
 
-function fakeHost(answers: { dominfo?: string; log?: string; devKvm?: boolean }): Exec {
+function fakeHost(answers: { dominfo?: string; log?: string; devKvm?: boolean }, commands: string[] = []): Exec {
   return async (command) => {
+    commands.push(command);
     if (command.startsWith("test -c /dev/kvm")) return { code: answers.devKvm ? 0 : 1, stdout: "", stderr: "" };
     if (command.includes("virsh dominfo")) {
       return answers.dominfo === undefined ? { code: 1, stdout: "", stderr: "error: failed to get domain 'g1'" } : { code: 0, stdout: answers.dominfo, stderr: "" };
@@ -59,6 +65,31 @@ describe("kvm verify checks", () => {
     expect(failed).toEqual(["kvm g1: running", "kvm g1: memory", "kvm g1: /dev/kvm in the guest"]);
     const noLine = await checkKvm(fakeHost({ dominfo: DOMINFO, log: "[ 0.1] boot\n" }), kvm(false));
     expect(noLine.find((r) => r.name === "kvm g1: reached userspace")).toMatchObject({ status: "fail", found: "no readiness line in the console log" });
+  });
+
+  it("gives a running guest bootSeconds to print its readiness line, and a stopped one none", async () => {
+    const running: string[] = [];
+    await checkKvm(fakeHost({ dominfo: DOMINFO, log: READY }, running), kvm(false));
+    expect(running.find((c) => c.includes("console.log"))).toContain("+ 7))");
+    const stopped: string[] = [];
+    await checkKvm(fakeHost({ dominfo: DOMINFO.replace("running", "shut off"), log: READY }, stopped), kvm(false));
+    expect(stopped.find((c) => c.includes("console.log"))).toContain("+ 0))");
+  });
+
+  it("the wait returns as soon as the readiness line appears, and the log as it is when time is up", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "kvm-ready-"));
+    const log = path.join(dir, "console.log");
+    try {
+      writeFileSync(log, "[ 0.1] boot\n");
+      expect(execFileSync("sh", ["-c", waitForReadyLine(log, 0)], { encoding: "utf8" })).toBe("[ 0.1] boot\n");
+      setTimeout(() => appendFileSync(log, READY), 300);
+      const waited = await new Promise<string>((resolve, reject) =>
+        execFile("sh", ["-c", waitForReadyLine(log, 30)], { encoding: "utf8" }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      );
+      expect(parseReadyLine(waited)).toMatchObject({ "instance-id": "g1-tiny-abc" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("fails 'defined' and skips the rest when the domain does not exist", async () => {

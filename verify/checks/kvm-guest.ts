@@ -39,6 +39,12 @@ export function parseDominfo(stdout: string): Record<string, string> {
   );
 }
 
+/** Prints the console log once it holds a readiness line, or as it is after `seconds`. */
+export function waitForReadyLine(consoleLog: string, seconds: number): string {
+  const log = posixQuote(consoleLog);
+  return `end=$(($(date +%s) + ${seconds})); until grep -q '^sparks-ready ' ${log} 2>/dev/null || [ "$(date +%s)" -ge "$end" ]; do sleep 0.5; done; cat ${log}`;
+}
+
 /** The last readiness line of the current boot in the console log, as key=value fields. */
 export function parseReadyLine(log: string): Record<string, string> | undefined {
   const line = log.split("\n").filter((l) => l.startsWith("sparks-ready ")).pop();
@@ -69,7 +75,9 @@ async function checkGuest(exec: Exec, kvm: KvmExpectation, g: Guest, sudo: strin
   equal(n.autostart(g), g.autostart ? "enable" : "disable", fields.Autostart);
   equal(n.memory(g), `${g.memoryKiB} KiB`, fields["Max memory"]);
   equal(n.vcpus(g), String(g.vcpus), fields["CPU(s)"]);
-  const log = await exec(`${sudo}cat ${posixQuote(g.consoleLog)}`);
+  // Right after a deploy the guest may still be booting: a running guest gets its boot time.
+  const wait = fields.State === "running" ? kvm.bootSeconds : 0;
+  const log = await exec(`${sudo}sh -c ${posixQuote(waitForReadyLine(g.consoleLog, wait))}`);
   const ready = log.code === 0 ? parseReadyLine(log.stdout) : undefined;
   if (ready === undefined) {
     results.push(fail(n.userspace(g), `readiness line for instance ${g.instanceId}`, log.code === 0 ? "no readiness line in the console log" : commandError(log)));
