@@ -1,14 +1,10 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { RedisExpectation } from "../verify/manifest";
 import type { BtrfsVolume } from "./btrfs-volume";
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
-
-/** Where the host tool's source lives in this repository. */
-export const HOST_TOOLS_DIR = path.join(__dirname, "..", "host-tools");
+import { hostToolCommand, type ToolInstanceArgs, toolInstanceCommands } from "./host-tool";
 /** The tool's files, relative to HOST_TOOLS_DIR, in the order they ride to the host (fd 4, 5, ...). */
 export const SPARK_REDIS_FILES = [
   "spark-redis",
@@ -18,17 +14,11 @@ export const SPARK_REDIS_FILES = [
   "sparks_host/redis.py",
   "sparks_host/resp.py",
 ] as const;
-/** The tool's own home on the host (apart from spark-pg's, so neither prunes the other's modules). */
-export const SPARK_REDIS_INSTALL_DIR = "/usr/local/lib/sparks/redis";
 const TOOL = "spark-redis";
 
-export interface RedisInstanceArgs {
+export interface RedisInstanceArgs extends ToolInstanceArgs {
   /** Instance name: its ACL user, its unit `spark-redis@NAME.service` and its subvolume `<root>/NAME`. */
   name: string;
-  /** Created as a fork of this instance of the same component, declared before it; default created empty. */
-  forkOf?: string;
-  /** Destroy leaves the instance in place (retainOnDelete); default false. */
-  protect?: boolean;
 }
 
 export interface RedisPersistenceArgs {
@@ -101,50 +91,20 @@ export class Redis extends pulumi.ComponentResource {
     const settingsDigest = createHash("sha256").update(JSON.stringify(settings)).digest("hex").slice(0, 16);
 
     const packages = this.createPackages(name, args);
-    const tool = this.createTool(name, args, root, config, [packages, rootReady]);
-    const created = new Map<string, pulumi.Resource>();
-    for (const instance of instances) {
-      const source = instance.forkOf === undefined ? undefined : created.get(instance.forkOf);
-      if (instance.forkOf !== undefined && source === undefined) {
-        throw new Error(`${name}: instance ${instance.name} forks ${instance.forkOf}, which is not declared before it`);
-      }
-      created.set(instance.name, this.createInstance(name, args, instance, settingsDigest, [tool, rootReady, ...(source ? [source] : [])]));
-    }
+    const tool = hostToolCommand(name, { host: args.host, tool: TOOL, files: SPARK_REDIS_FILES, config, root }, { parent: this, dependsOn: [packages, rootReady] });
+    toolInstanceCommands(name, { host: args.host, tool: TOOL, instances, settings: settingsDigest }, { parent: this, dependsOn: [tool, rootReady] });
     this.registerOutputs({});
   }
 
   private createPackages(name: string, args: RedisArgs) {
     return hostCommand(
       `${name}-packages`,
-      { connection: args.host.connection, create: { script: "redis/packages.sh", params: {} } },
+      {
+        connection: args.host.connection,
+        create: { script: "redis/packages.sh", params: {} },
+        delete: { script: "redis/packages.delete.sh", params: { KEEP_PACKAGES: args.host.packages } },
+      },
       { parent: this, dependsOn: [args.host.ready] },
-    );
-  }
-
-  private createTool(name: string, args: RedisArgs, root: string, config: object, dependsOn: pulumi.Resource[]) {
-    return hostCommand(
-      `${name}-tool`,
-      {
-        connection: args.host.connection,
-        create: {
-          script: "redis/tool.sh",
-          params: { CONFIG_JSON: JSON.stringify(config), INSTALL_DIR: SPARK_REDIS_INSTALL_DIR, ROOT: root, TOOL, TOOL_FILES: SPARK_REDIS_FILES },
-          files: SPARK_REDIS_FILES.map((file) => ({ content: readFileSync(path.join(HOST_TOOLS_DIR, file), "utf8") })),
-        },
-      },
-      { parent: this, dependsOn },
-    );
-  }
-
-  private createInstance(name: string, args: RedisArgs, instance: RedisInstanceArgs, settings: string, dependsOn: pulumi.Resource[]) {
-    return hostCommand(
-      `${name}-instance-${instance.name}`,
-      {
-        connection: args.host.connection,
-        create: { script: "redis/instance.sh", params: { NAME: instance.name, FORK_OF: instance.forkOf ?? "", SETTINGS: settings, TOOL } },
-        delete: { script: "redis/instance.delete.sh", params: { NAME: instance.name, TOOL } },
-      },
-      { parent: this, dependsOn, retainOnDelete: instance.protect ?? false },
     );
   }
 }

@@ -1,13 +1,11 @@
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { SparkPgExpectation } from "../verify/manifest";
 import type { BtrfsVolume } from "./btrfs-volume";
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
+import { hostToolCommand, type ToolInstanceArgs, toolInstanceCommands } from "./host-tool";
 
-/** Where the host tool's source lives in this repository. */
-export const HOST_TOOLS_DIR = path.join(__dirname, "..", "host-tools");
+const TOOL = "spark-pg";
 /** The tool's files, relative to HOST_TOOLS_DIR, in the order they ride to the host (fd 4, 5, ...). */
 export const SPARK_PG_FILES = [
   "spark-pg",
@@ -17,16 +15,9 @@ export const SPARK_PG_FILES = [
   "sparks_host/pg.py",
   "sparks_host/pgwire.py",
 ] as const;
-/** The tool's home on the host; /usr/local/sbin/spark-pg links to its entry there. */
-export const SPARK_PG_INSTALL_DIR = "/usr/local/lib/sparks";
-
-export interface SparkPgInstanceArgs {
+export interface SparkPgInstanceArgs extends ToolInstanceArgs {
   /** Instance name: its role, its unit `spark-pg@NAME.service` and its subvolume `<root>/NAME`. */
   name: string;
-  /** Created as a fork of this instance of the same component, declared before it; default created empty. */
-  forkOf?: string;
-  /** Destroy leaves the instance in place (retainOnDelete); default false. */
-  protect?: boolean;
 }
 
 export interface SparkPgArgs {
@@ -69,15 +60,9 @@ export class SparkPg extends pulumi.ComponentResource {
     const root = `${args.volume.expected.mountpoint}/${args.subvolume}`;
 
     const packages = this.createPackages(name, args);
-    const tool = this.createTool(name, args, root, [packages, rootReady]);
-    const created = new Map<string, pulumi.Resource>();
-    for (const instance of instances) {
-      const source = instance.forkOf === undefined ? undefined : created.get(instance.forkOf);
-      if (instance.forkOf !== undefined && source === undefined) {
-        throw new Error(`${name}: instance ${instance.name} forks ${instance.forkOf}, which is not declared before it`);
-      }
-      created.set(instance.name, this.createInstance(name, args, instance, [tool, rootReady, ...(source ? [source] : [])]));
-    }
+    const config = { version: args.version, root, listen: args.listen, ports: [args.ports.from, args.ports.to] };
+    const tool = hostToolCommand(name, { host: args.host, tool: TOOL, files: SPARK_PG_FILES, config, root }, { parent: this, dependsOn: [packages, rootReady] });
+    toolInstanceCommands(name, { host: args.host, tool: TOOL, instances }, { parent: this, dependsOn: [tool, rootReady] });
     this.registerOutputs({});
   }
 
@@ -90,35 +75,6 @@ export class SparkPg extends pulumi.ComponentResource {
         delete: { script: "spark-pg/packages.delete.sh", params: { VERSION: args.version, KEEP_PACKAGES: args.host.packages } },
       },
       { parent: this, dependsOn: [args.host.ready] },
-    );
-  }
-
-  private createTool(name: string, args: SparkPgArgs, root: string, dependsOn: pulumi.Resource[]) {
-    const config = { version: args.version, root, listen: args.listen, ports: [args.ports.from, args.ports.to] };
-    return hostCommand(
-      `${name}-tool`,
-      {
-        connection: args.host.connection,
-        create: {
-          script: "spark-pg/tool.sh",
-          params: { CONFIG_JSON: JSON.stringify(config), INSTALL_DIR: SPARK_PG_INSTALL_DIR, ROOT: root, TOOL_FILES: SPARK_PG_FILES },
-          files: SPARK_PG_FILES.map((file) => ({ content: readFileSync(path.join(HOST_TOOLS_DIR, file), "utf8") })),
-        },
-        delete: { script: "spark-pg/tool.delete.sh", params: { INSTALL_DIR: SPARK_PG_INSTALL_DIR, ROOT: root, TOOL_FILES: SPARK_PG_FILES } },
-      },
-      { parent: this, dependsOn },
-    );
-  }
-
-  private createInstance(name: string, args: SparkPgArgs, instance: SparkPgInstanceArgs, dependsOn: pulumi.Resource[]) {
-    return hostCommand(
-      `${name}-instance-${instance.name}`,
-      {
-        connection: args.host.connection,
-        create: { script: "spark-pg/instance.sh", params: { NAME: instance.name, FORK_OF: instance.forkOf ?? "" } },
-        delete: { script: "spark-pg/instance.delete.sh", params: { NAME: instance.name } },
-      },
-      { parent: this, dependsOn, retainOnDelete: instance.protect ?? false },
     );
   }
 }

@@ -138,6 +138,11 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     expect((await onHost("spark-redis status fixtures")).code).toBe(3);
     expect((await onHost("test -e /srv/sparks/redis/fixtures")).code).not.toBe(0);
     expect((await onHost("test -e /etc/sparks/spark-redis/fixtures.password")).code).not.toBe(0);
+    // main remains, so the tool, its units and the packages stay, and the destroy says why.
+    expect(run.output).toContain("spark-redis kept with its units, config and passwords: /srv/sparks/redis still holds main");
+    expect(run.output).toContain("redis and the packages installed with it are kept: the spark-redis tool is still installed");
+    expect((await onHost("ls -d /usr/local/sbin/spark-redis /etc/sparks/spark-redis.json /etc/systemd/system/spark-redis@.service")).code).toBe(0);
+    expect((await onHost("dpkg-query -W -f='${db:Status-Status}' redis-server")).stdout).toBe("installed");
   });
 
   it("destroy without protection removes main too", async () => {
@@ -149,5 +154,30 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     expect((await onHost("systemctl is-active spark-redis@main.service")).stdout.trim()).not.toBe("active");
     expect((await onHost("test -e /etc/systemd/system/multi-user.target.wants/spark-redis@main.service")).code).not.toBe(0);
     expect((await onHost("test -e /etc/sparks/spark-redis/main.password")).code).not.toBe(0);
+    // No instance left: nothing of spark-redis stays, the packages this deploy installed included.
+    expect(run.output).toMatch(/sandbox-redis-tool: changed/);
+    expect(run.output).toMatch(/changed: purged [^\n]*redis-server/);
+    const ours = [
+      "/usr/local/sbin/spark-redis",
+      "/usr/local/lib/sparks",
+      "/etc/sparks",
+      "/etc/systemd/system/spark-redis@.service",
+      "/etc/systemd/system/redis-server.service.d",
+      "/run/lock/spark-redis.lock",
+    ];
+    for (const file of ours) expect((await onHost(`test -e ${file}`)).code, file).not.toBe(0);
+    expect((await onHost("find /var/lib/sparks/owners -path '*spark-redis*' -type f")).stdout.trim()).toBe("");
+    for (const p of ["redis-server", "redis-tools"]) {
+      expect((await onHost(`dpkg-query -W -f='\${db:Status-Status}' ${p} 2>/dev/null || true`)).stdout, p).not.toBe("installed");
+    }
+    expect((await onHost("dpkg-query -W -f='${db:Status-Status}' python3")).stdout).toBe("installed");
+  });
+
+  it("a second destroy finds nothing of spark-redis to remove", async () => {
+    const run = await apply(STACK, "--destroy");
+    expect(run.code, run.output).toBe(0);
+    for (const part of ["tool", "packages", "instance-main", "instance-fixtures"]) {
+      expect(run.output).toMatch(new RegExp(`sandbox-redis-${part}: unchanged`));
+    }
   });
 });

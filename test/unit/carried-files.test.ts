@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderRemoteCommand, SCRIPTS_DIR } from "../../components/host-script";
-import { HOST_TOOLS_DIR, SPARK_PG_FILES } from "../../components/spark-pg";
+import { HOST_TOOLS_DIR } from "../../components/host-tool";
+import { SPARK_PG_FILES } from "../../components/spark-pg";
 
 const FIXTURE = path.relative(SCRIPTS_DIR, path.join(__dirname, "../fixtures/scripts/write-carried-files.sh"));
 const scratch = mkdtempSync(path.join(tmpdir(), "sparks-carried-"));

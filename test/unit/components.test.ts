@@ -214,8 +214,8 @@ describe("SparkPg", () => {
     const fixtures = named("p2-spark-pg-instance-fixtures")[0].inputs;
     expect(headerParams(main.create)).toMatchObject({ NAME: "main", FORK_OF: "''", RESOURCE: "p2-spark-pg-instance-main" });
     expect(headerParams(fixtures.create)).toMatchObject({ NAME: "fixtures", FORK_OF: "main" });
-    expect(fixtures.delete).toContain("spark-pg destroy");
-    expect(headerParams(fixtures.delete)).toMatchObject({ NAME: "fixtures", RESOURCE: "p2-spark-pg-instance-fixtures" });
+    expect(fixtures.delete).toContain('"$TOOL" destroy "$NAME"');
+    expect(headerParams(fixtures.delete)).toMatchObject({ NAME: "fixtures", TOOL: "spark-pg", RESOURCE: "p2-spark-pg-instance-fixtures" });
     expect(pg.expected).toEqual({ version: 15, listen: "127.0.0.1", instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] });
   });
 
@@ -226,7 +226,7 @@ describe("SparkPg", () => {
     const script = named("p3-spark-pg-packages")[0].inputs.create as string;
     expect(headerParams(script)).toMatchObject({ VERSION: "15" });
     // The install runs where the script calls it, after the config line (the library defining it comes earlier).
-    const install = script.indexOf('\ninstall_missing_packages "$key"');
+    const install = script.indexOf('\ninstall_recorded spark-pg-packages "$key" "$key"');
     expect(install).toBeGreaterThan(0);
     expect(script.indexOf("echo 'create_main_cluster = false'")).toBeLessThan(install);
   });
@@ -239,8 +239,8 @@ describe("SparkPg", () => {
     expect(packages).toContain("# spark-pg/packages.delete.sh");
     expect(headerParams(packages)).toMatchObject({ VERSION: "15", KEEP_PACKAGES: "(btrfs-progs util-linux procps htop)", RESOURCE: "p6-spark-pg-packages" });
     const tool = named("p6-spark-pg-tool")[0].inputs.delete as string;
-    expect(tool).toContain("# spark-pg/tool.delete.sh");
-    expect(headerParams(tool)).toMatchObject({ ROOT: "/srv/sparks/pg", INSTALL_DIR: "/usr/local/lib/sparks", RESOURCE: "p6-spark-pg-tool" });
+    expect(tool).toContain("# host-tool/remove.sh");
+    expect(headerParams(tool)).toMatchObject({ ROOT: "/srv/sparks/pg", INSTALL_DIR: "/usr/local/lib/sparks/spark-pg", TOOL: "spark-pg", RESOURCE: "p6-spark-pg-tool" });
     // The delete carries no files: it needs only their names.
     expect(tool.split("\n")[0]).toMatch(/^bash \/dev\/fd\/3 3<<'SPARKS_SCRIPT_\w+'$/);
   });

@@ -103,7 +103,7 @@ describe("Redis", () => {
     newRedis("r4");
     await settle();
     const script = named("r4-redis-packages")[0].inputs.create as string;
-    const install = script.indexOf("\ninstall_missing_packages redis-server redis-tools python3");
+    const install = script.indexOf('\ninstall_recorded spark-redis-packages redis "redis-server redis-tools"');
     expect(install).toBeGreaterThan(0);
     expect(script.indexOf("ConditionPathExists=/etc/redis/sparks-default-instance-wanted")).toBeLessThan(install);
     expect(script.indexOf("systemctl disable --quiet redis-server.service")).toBeGreaterThan(install);
@@ -122,11 +122,22 @@ describe("Redis", () => {
       maxmemory: 64 * 1024 * 1024,
       maxmemory_policy: "allkeys-lru",
     });
-    expect(headerParams(tool)).toMatchObject({ INSTALL_DIR: "/usr/local/lib/sparks/redis", TOOL: "spark-redis" });
+    expect(headerParams(tool)).toMatchObject({ INSTALL_DIR: "/usr/local/lib/sparks/spark-redis", TOOL: "spark-redis" });
     for (const file of ["spark-redis", "sparks_host/instances.py", "sparks_host/redis.py", "sparks_host/resp.py"]) {
       expect(tool).toContain(readFileSync(path.join(__dirname, "../../host-tools", file), "utf8"));
     }
     expect(tool).not.toContain(readFileSync(path.join(__dirname, "../../host-tools/sparks_host/pg.py"), "utf8"));
+  });
+
+  it("takes the packages and the tool back on destroy, keeping the Host's packages", async () => {
+    newRedis("r8");
+    await settle();
+    const packages = named("r8-redis-packages")[0].inputs.delete as string;
+    expect(packages).toContain("# redis/packages.delete.sh");
+    expect(headerParams(packages)).toMatchObject({ KEEP_PACKAGES: expect.stringContaining("btrfs-progs"), RESOURCE: "r8-redis-packages" });
+    const tool = named("r8-redis-tool")[0].inputs.delete as string;
+    expect(tool).toContain("# host-tool/remove.sh");
+    expect(headerParams(tool)).toMatchObject({ ROOT: "/srv/sparks/redis", INSTALL_DIR: "/usr/local/lib/sparks/spark-redis", TOOL: "spark-redis", RESOURCE: "r8-redis-tool" });
   });
 
   it("keeps a protected instance on destroy, and refuses a fork of an instance not declared before", () => {

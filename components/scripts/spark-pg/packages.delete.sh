@@ -5,6 +5,8 @@
 # (KEEP_PACKAGES), and apt would remove nothing else with them. Otherwise everything stays and the
 # claim stays for the next deploy to take over. python3 and packages there before are never removed.
 # sparks-include: lib/owner.sh
+# sparks-include: lib/packages.sh
+# sparks-include: lib/recorded-packages.sh
 key=postgresql-$VERSION
 leave_unless_owned spark-pg-packages "$key" "$key (installed for spark-pg)"
 if [ "$(claim_field spark-pg-packages "$key" created)" != yes ]; then
@@ -22,29 +24,8 @@ fi
 clusters=$(find "/etc/postgresql/$VERSION" "/var/lib/postgresql/$VERSION" -mindepth 1 -maxdepth 1 -printf "%p " 2>/dev/null || true)
 if [ -n "$clusters" ]; then keep "PostgreSQL $VERSION clusters outside spark-pg exist: $clusters"; fi
 
-installed=()
-for package in $(claim_field spark-pg-packages "$key" packages); do
-  case " ${KEEP_PACKAGES[*]} " in
-    *" $package "*) continue ;; # the Host's base packages stay with the host
-  esac
-  if [ "$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)" = installed ]; then installed+=("$package"); fi
-done
-if [ "${#installed[@]}" -gt 0 ]; then
-  simulated=$(apt-get -s -o Debug::NoLocking=1 purge "${installed[@]}") || fail "apt-get -s purge ${installed[*]} failed: $simulated"
-  others=()
-  while read -r package; do
-    package=${package%%:*}
-    case " ${installed[*]} " in
-      *" $package "*) ;;
-      *) others+=("$package") ;;
-    esac
-  done < <(sed -n 's/^\(Purg\|Remv\) \([^ ]*\).*/\2/p' <<<"$simulated")
-  if [ "${#others[@]}" -gt 0 ]; then keep "purging them would also remove ${others[*]}, which other software installed"; fi
-  DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 purge "${installed[@]}"
-  changed "purged ${installed[*]}"
-else
-  echo "none of the packages installed for $key remain"
-fi
+purge_recorded spark-pg-packages "$key"
+if [ "$PACKAGES_KEPT" = yes ]; then exit 0; fi
 conf=/etc/postgresql-common/createcluster.conf
 if [ "$(claim_field spark-pg-packages "$key" conf)" = yes ] && grep -qx 'create_main_cluster = false' "$conf" 2>/dev/null; then
   new_temp_file "$conf"

@@ -5,6 +5,7 @@
 # added, whether it set create_main_cluster), so that destroy takes back only that.
 # sparks-include: lib/owner.sh
 # sparks-include: lib/packages.sh
+# sparks-include: lib/recorded-packages.sh
 key=postgresql-$VERSION
 conf=/etc/postgresql-common/createcluster.conf
 conf_set=$(claim_field spark-pg-packages "$key" conf)
@@ -20,18 +21,4 @@ if ! grep -qx 'create_main_cluster = false' "$conf" 2>/dev/null; then
 fi
 # python3 is a runtime other software may use too: installed when missing, never taken back.
 install_missing_packages python3
-installed_packages() {
-  dpkg-query -W -f='${binary:Package} ${db:Status-Status}\n' | sed -n 's/:[^ ]* / /; s/ installed$//p' | sort -u
-}
-before=$(installed_packages)
-install_missing_packages "$key"
-added=$(comm -13 <(printf '%s\n' "$before") <(installed_packages) | tr '\n' ' ')
-added=${added% }
-if [ -n "$added" ]; then
-  claim spark-pg-packages "$key" created=yes "packages=$added" "conf=${conf_set:-no}"
-else
-  # Installed before, or by an earlier run of this resource (or the one it was renamed from):
-  # what that run recorded stays.
-  created=$(claim_field spark-pg-packages "$key" created)
-  claim spark-pg-packages "$key" "created=${created:-no}" "packages=$(claim_field spark-pg-packages "$key" packages)" "conf=${conf_set:-no}"
-fi
+install_recorded spark-pg-packages "$key" "$key" "conf=${conf_set:-no}"

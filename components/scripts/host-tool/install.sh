@@ -3,6 +3,8 @@
 # INSTALL_DIR, the command /usr/local/sbin/TOOL linking to its entry, its config; then runs
 # `TOOL setup` (unit templates, directories). A file is rewritten only when it differs. Each tool
 # has its own INSTALL_DIR, so tools of different components never remove each other's modules.
+# The claim TOOL-tool lets remove.sh take it all back.
+# sparks-include: lib/owner.sh
 # sparks-include: lib/write-file.sh
 [ -d "$ROOT" ] || fail "instance root $ROOT does not exist: declare it as a subvolume of the volume"
 mkdir -p "$INSTALL_DIR/sparks_host" /etc/sparks
@@ -35,3 +37,4 @@ write_file "/etc/sparks/$TOOL.json" 0644 <<<"$CONFIG_JSON"
 setup=$("$link" setup) || fail "$TOOL setup failed: $setup"
 grep -v '^sparks-result: ' <<<"$setup" || true
 if grep -qx 'sparks-result: changed' <<<"$setup"; then changed "$TOOL setup installed its units and directories"; fi
+claim "$TOOL-tool" "$TOOL"
