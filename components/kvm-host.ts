@@ -25,10 +25,12 @@ export interface KvmNetworkArgs {
 export interface KvmImageArgs {
   /** Image name, as guests refer to it. */
   name: string;
-  /** URL of a raw disk image; with `sha256`. */
+  /** URL of a raw disk image; with `sha256` or `sha512`. */
   url?: string;
   /** sha256 the download must have. */
   sha256?: string;
+  /** sha512 the download must have. */
+  sha512?: string;
   /** Built on the host from Debian packages instead of fetched. */
   build?: "debian-direct-kernel";
   /** Size of the built base disk; default "64M". */
@@ -136,13 +138,13 @@ export class KvmHost extends pulumi.ComponentResource {
       );
       return { name: image.name, dir: `${baseDir}/${image.name}-${key}`, id: `${image.name}-${key}`, directKernel: true, ready };
     }
-    const sha256 = image.sha256 as string;
+    const [algo, digest] = image.sha512 !== undefined ? ["sha512", image.sha512] : ["sha256", image.sha256 as string];
     const ready = hostCommand(
       `${name}-image-${image.name}`,
-      { connection, create: { script: "kvm/image-fetch.sh", params: { NAME: image.name, URL: image.url as string, SHA256: sha256, BASE_DIR: baseDir } } },
+      { connection, create: { script: "kvm/image-fetch.sh", params: { NAME: image.name, URL: image.url as string, ALGO: algo, DIGEST: digest, BASE_DIR: baseDir } } },
       { parent: this, dependsOn },
     );
-    const key = sha256.slice(0, 12);
+    const key = digest.slice(0, 12);
     return { name: image.name, dir: `${baseDir}/${image.name}-${key}`, id: `${image.name}-${key}`, directKernel: false, ready };
   }
 }

@@ -28,6 +28,7 @@ export const patterns = {
   ipv4Cidr: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(8|9|1[0-9]|2[0-9]|30)$",
   httpUrl: "^https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]{1,2000}$",
   sha256: "^[0-9a-f]{64}$",
+  sha512: "^[0-9a-f]{128}$",
   sshPublicKey: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/=]{20,1000}( [ -~]{1,200})?$",
   qemuConfKey: "^[a-z][a-z0-9_]{0,63}$",
   /** One line of qemu.conf syntax: a number, a quoted string or a list, no newline. */

@@ -22,6 +22,7 @@ const imageSchema: JSONSchemaType<KvmImageConfig> = {
     name: { type: "string", pattern: patterns.name },
     url: { type: "string", pattern: patterns.httpUrl, nullable: true },
     sha256: { type: "string", pattern: patterns.sha256, nullable: true },
+    sha512: { type: "string", pattern: patterns.sha512, nullable: true },
     build: { type: "string", enum: ["debian-direct-kernel"], nullable: true },
     size: { type: "string", pattern: patterns.size, nullable: true },
   },

@@ -43,14 +43,16 @@ export interface KvmNetworkConfig {
   address?: string;
 }
 
-/** A base image: fetched from `url` with a pinned `sha256`, or built on the host (`build`). */
+/** A base image: fetched from `url` with a pinned `sha256` or `sha512`, or built on the host (`build`). */
 export interface KvmImageConfig {
   /** Image name, as guests refer to it. */
   name: string;
   /** URL of a raw disk image that boots on its own (a cloud image with cloud-init). */
   url?: string;
-  /** Its sha256, hex; a mismatch is an error and leaves nothing behind. Required with `url`. */
+  /** Its sha256, hex; a mismatch is an error and leaves nothing behind. This or `sha512` with `url`. */
   sha256?: string;
+  /** Its sha512, hex, as Debian's SHA512SUMS beside its cloud images list it. This or `sha256` with `url`. */
+  sha512?: string;
   /**
    * `debian-direct-kernel`: built on the host from Debian packages (the cloud kernel and busybox),
    * booted by direct kernel boot; for hosts that cannot reach image mirrors. Cached by its inputs.

@@ -49,9 +49,12 @@ export function kvmErrors(host: DeepPartial<HostConfig> | undefined, at: string)
   images.forEach((image, i) => {
     const path = `${at}.images[${i}]`;
     if (image?.url != null && image.build != null) error(path, "declares both url and build: choose one source");
-    if (image?.url == null && image?.build == null) error(path, "declares no source: give url and sha256, or build");
-    if (image?.url != null && image.sha256 == null) error(`${path}.sha256`, "is required with url: the image is checked against it");
-    if (image?.url == null && image?.sha256 != null) error(`${path}.sha256`, "only applies to an image with url");
+    if (image?.url == null && image?.build == null) error(path, "declares no source: give url and sha256 (or sha512), or build");
+    if (image?.url != null && image.sha256 == null && image.sha512 == null) error(`${path}.sha256`, "is required with url (or sha512): the image is checked against it");
+    if (image?.sha256 != null && image.sha512 != null) error(path, "declares both sha256 and sha512: pin one");
+    for (const algo of ["sha256", "sha512"] as const) {
+      if (image?.url == null && image?.[algo] != null) error(`${path}.${algo}`, "only applies to an image with url");
+    }
     if (image?.build == null && image?.size != null) error(`${path}.size`, "only applies to a built image");
   });
 

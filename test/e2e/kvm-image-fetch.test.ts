@@ -15,6 +15,7 @@ const STATE_DIR = path.join(ROOT, ".sandbox-e2e-kvm-fetch");
 const PORT = 26510;
 const IMAGE = Buffer.concat([Buffer.from("sparks test image\n"), Buffer.alloc(1 << 20, 7)]);
 const SHA256 = createHash("sha256").update(IMAGE).digest("hex");
+const SHA512 = createHash("sha512").update(IMAGE).digest("hex");
 const BASE_DIR = "/srv/images/base";
 
 async function onHost(command: string) {
@@ -26,8 +27,8 @@ async function onHost(command: string) {
   }
 }
 
-const fetchCommand = (sha256: string) =>
-  renderRemoteCommand("kvm/image-fetch.sh", { NAME: "test", URL: `http://127.0.0.1:${PORT}/test.raw`, SHA256: sha256, BASE_DIR, RESOURCE: "e2e-image-fetch" });
+const fetchCommand = (digest: string, algo: "sha256" | "sha512" = "sha256") =>
+  renderRemoteCommand("kvm/image-fetch.sh", { NAME: "test", URL: `http://127.0.0.1:${PORT}/test.raw`, ALGO: algo, DIGEST: digest, BASE_DIR, RESOURCE: "e2e-image-fetch" });
 
 describe.skipIf(blocker !== undefined)("KVM image fetch on the sandbox host", () => {
   let server: Server;
@@ -58,5 +59,15 @@ describe.skipIf(blocker !== undefined)("KVM image fetch on the sandbox host", ()
     expect((await onHost(`ls -A ${BASE_DIR}`)).stdout.trim()).toBe(`test-${SHA256.slice(0, 12)}`);
     const second = await onHost(fetchCommand(SHA256));
     expect(second.stdout).toContain("sparks-result: unchanged");
+  }, 120_000);
+
+  it("a sha512 pin (as Debian's SHA512SUMS give it) is checked the same way", async () => {
+    const wrong = await onHost(fetchCommand("0".repeat(128), "sha512"));
+    expect(wrong.stderr).toContain(`has sha512 ${SHA512}, expected ${"0".repeat(128)}: nothing kept`);
+    expect(wrong.code).not.toBe(0);
+    const run = await onHost(fetchCommand(SHA512, "sha512"));
+    expect(run.stdout).toContain("sha512 verified");
+    expect(run.code).toBe(0);
+    expect((await onHost(`sha512sum ${BASE_DIR}/test-${SHA512.slice(0, 12)}/disk.raw`)).stdout.split(" ")[0]).toBe(SHA512);
   }, 120_000);
 });

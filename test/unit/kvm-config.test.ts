@@ -65,13 +65,33 @@ describe("kvm config validation", () => {
     expect(errorsOf((kvm) => (kvm.guests[1].network = "lan"))).toEqual(['hosts[0].kvm.guests[1].network: names no network of this host ("lan")']);
   });
 
-  it("refuses an image with a url but no sha256, and one with no source", () => {
+  it("refuses an image with a url but no checksum, and one with no source", () => {
     expect(
       errorsOf((kvm) => {
         delete kvm.images[1].sha256;
         kvm.images.push({ name: "empty" });
       }),
-    ).toEqual(["hosts[0].kvm.images[1].sha256: is required with url: the image is checked against it", "hosts[0].kvm.images[2]: declares no source: give url and sha256, or build"]);
+    ).toEqual([
+      "hosts[0].kvm.images[1].sha256: is required with url (or sha512): the image is checked against it",
+      "hosts[0].kvm.images[2]: declares no source: give url and sha256 (or sha512), or build",
+    ]);
+  });
+
+  it("takes a sha512 pin instead of sha256, but not both, and neither without a url", () => {
+    expect(
+      errorsOf((kvm) => {
+        delete kvm.images[1].sha256;
+        kvm.images[1].sha512 = "c".repeat(128);
+      }),
+    ).toEqual([]);
+    expect(errorsOf((kvm) => (kvm.images[1].sha512 = "c".repeat(128)))).toEqual(["hosts[0].kvm.images[1]: declares both sha256 and sha512: pin one"]);
+    expect(errorsOf((kvm) => (kvm.images[0].sha512 = "c".repeat(128)))).toEqual(["hosts[0].kvm.images[0].sha512: only applies to an image with url"]);
+    expect(
+      errorsOf((kvm) => {
+        delete kvm.images[1].sha256;
+        kvm.images[1].sha512 = "c".repeat(127);
+      }),
+    ).toEqual(["hosts[0].kvm.images[1].sha512: must match ^[0-9a-f]{128}$"]);
   });
 
   it("refuses a nat network without its bridge and address, and a user network with a bridge", () => {

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Fetches the raw base image NAME from URL into BASE_DIR/NAME-<sha256 prefix>/disk.raw, checked
-# against SHA256. It downloads to a temp directory next to the target and renames it into place
+# Fetches the raw base image NAME from URL into BASE_DIR/NAME-<digest prefix>/disk.raw, checked
+# against DIGEST by ALGO (sha256 or sha512). It downloads to a temp directory next to the target and renames it into place
 # only once the checksum matches: a mismatch or a broken download leaves nothing behind.
 # sparks-include: lib/packages.sh
-target=$BASE_DIR/$NAME-${SHA256:0:12}
+case $ALGO in
+  sha256 | sha512) ;;
+  *) fail "ALGO must be sha256 or sha512, found $ALGO" ;;
+esac
+target=$BASE_DIR/$NAME-${DIGEST:0:12}
 if [ -f "$target/complete" ]; then
-  echo "image $NAME (sha256 ${SHA256:0:12}) is fetched already"
+  echo "image $NAME ($ALGO ${DIGEST:0:12}) is fetched already"
   exit 0
 fi
 install_missing_packages curl ca-certificates
@@ -20,8 +24,8 @@ cleanup_and_exit() {
 }
 trap cleanup_and_exit EXIT
 curl --fail --silent --show-error --location --retry 3 --output "$work/disk.raw" -- "$URL" || fail "cannot download image $NAME from $URL"
-found=$(sha256sum "$work/disk.raw" | cut -d' ' -f1)
-[ "$found" = "$SHA256" ] || fail "image $NAME from $URL has sha256 $found, expected $SHA256: nothing kept"
+found=$("${ALGO}sum" "$work/disk.raw" | cut -d' ' -f1)
+[ "$found" = "$DIGEST" ] || fail "image $NAME from $URL has $ALGO $found, expected $DIGEST: nothing kept"
 touch "$work/complete"
 mv -T "$work" "$target"
-changed "fetched image $NAME from $URL (sha256 verified)"
+changed "fetched image $NAME from $URL ($ALGO verified)"
