@@ -4,7 +4,7 @@ import type { RedisExpectation, RedisInstanceExpectation } from "../manifest";
 import type { CheckResult, Exec, ExecResult, PlannedCheck } from "../types";
 import { redisCli, type RedisCheckOptions } from "./redis";
 import { commandError, fail, pass, skip } from "./result";
-import { parseStatus } from "./spark-pg";
+import { parseStatus } from "./service-instance";
 
 type Instance = RedisInstanceExpectation;
 

@@ -3,7 +3,8 @@ import { command } from "../../lib/shell-quote";
 import type { SparkPgExpectation, SparkPgInstanceExpectation } from "../manifest";
 import type { CheckResult, Exec, ExecResult, PlannedCheck } from "../types";
 import { commandError, fail, pass, skip } from "./result";
-import { parseStatus, passwordFile, type SparkPgCheckOptions } from "./spark-pg";
+import { parseStatus } from "./service-instance";
+import { passwordFile, type SparkPgCheckOptions } from "./spark-pg";
 
 type Instance = SparkPgInstanceExpectation;
 
