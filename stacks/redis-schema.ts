@@ -1,23 +1,11 @@
 import type { JSONSchemaType } from "ajv";
 import { patterns } from "../lib/patterns";
-import type { RedisConfig, RedisInstanceConfig, RedisPersistenceConfig } from "./types";
-
-const port = { type: "integer", minimum: 1024, maximum: 65535 } as const;
+import { serviceInstanceSchema, serviceInstancesProperties } from "./service-instances-schema";
+import type { RedisConfig, RedisPersistenceConfig } from "./types";
 
 export const MAXMEMORY_POLICIES = [
   "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 ] as const;
-
-const redisInstanceSchema: JSONSchemaType<RedisInstanceConfig> = {
-  type: "object",
-  additionalProperties: false,
-  required: ["name"],
-  properties: {
-    name: { type: "string", pattern: patterns.name },
-    forkOf: { type: "string", pattern: patterns.name, nullable: true },
-    protect: { type: "boolean", nullable: true },
-  },
-};
 
 const persistenceSchema: JSONSchemaType<RedisPersistenceConfig> = {
   type: "object",
@@ -44,18 +32,10 @@ export const redisSchema: JSONSchemaType<RedisConfig> = {
   additionalProperties: false,
   required: ["volume", "subvolume", "listen", "ports"],
   properties: {
-    volume: { type: "string", pattern: patterns.name },
-    subvolume: { type: "string", pattern: patterns.name },
-    listen: { type: "string", pattern: patterns.ipAddress },
-    ports: {
-      type: "object",
-      additionalProperties: false,
-      required: ["from", "to"],
-      properties: { from: port, to: port },
-    },
+    ...serviceInstancesProperties,
     persistence: { ...persistenceSchema, nullable: true },
     maxmemory: { type: "string", pattern: patterns.size, nullable: true },
     maxmemoryPolicy: { type: "string", enum: [...MAXMEMORY_POLICIES], nullable: true },
-    instances: { type: "array", items: redisInstanceSchema, nullable: true },
+    instances: { type: "array", items: serviceInstanceSchema, nullable: true },
   },
 };

@@ -1,8 +1,9 @@
 import type { JSONSchemaType } from "ajv";
 import { patterns } from "../lib/patterns";
 import { kvmSchema } from "./kvm-schema";
-import type { BtrfsVolumeConfig, HostConfig, SparkPgConfig, SparkPgInstanceConfig, StackConfig, SubvolumeConfig } from "./types";
 import { redisSchema } from "./redis-schema";
+import { serviceInstanceSchema, serviceInstancesProperties } from "./service-instances-schema";
+import type { BtrfsVolumeConfig, HostConfig, SparkPgConfig, StackConfig, SubvolumeConfig } from "./types";
 
 const subvolumeSchema: JSONSchemaType<SubvolumeConfig> = {
   type: "object",
@@ -36,19 +37,6 @@ const btrfsVolumeSchema: JSONSchemaType<BtrfsVolumeConfig> = {
   },
 };
 
-const port = { type: "integer", minimum: 1024, maximum: 65535 } as const;
-
-const sparkPgInstanceSchema: JSONSchemaType<SparkPgInstanceConfig> = {
-  type: "object",
-  additionalProperties: false,
-  required: ["name"],
-  properties: {
-    name: { type: "string", pattern: patterns.name },
-    forkOf: { type: "string", pattern: patterns.name, nullable: true },
-    protect: { type: "boolean", nullable: true },
-  },
-};
-
 const sparkPgSchema: JSONSchemaType<SparkPgConfig> = {
   type: "object",
   additionalProperties: false,
@@ -56,16 +44,8 @@ const sparkPgSchema: JSONSchemaType<SparkPgConfig> = {
   properties: {
     // Debian's major on bookworm; another needs its own package source first.
     version: { type: "integer", enum: [15] },
-    volume: { type: "string", pattern: patterns.name },
-    subvolume: { type: "string", pattern: patterns.name },
-    listen: { type: "string", pattern: patterns.ipAddress },
-    ports: {
-      type: "object",
-      additionalProperties: false,
-      required: ["from", "to"],
-      properties: { from: port, to: port },
-    },
-    instances: { type: "array", items: sparkPgInstanceSchema, nullable: true },
+    ...serviceInstancesProperties,
+    instances: { type: "array", items: serviceInstanceSchema, nullable: true },
   },
 };
 

@@ -2,6 +2,7 @@ import Ajv from "ajv";
 import { describeAjvError, type PathError } from "../lib/schema-errors";
 import { redisErrors } from "./redis-validate";
 import { kvmErrors } from "./kvm-validate";
+import { instanceListErrors, portPoolErrors, serviceStorage } from "./service-instances-validate";
 import { stackConfigSchema } from "./schema";
 import type { HostConfig, StackConfig } from "./types";
 
@@ -128,43 +129,9 @@ const RESERVED_PG_NAMES = ["postgres", "public", "none"];
 function sparkPgErrors(host: DeepPartial<HostConfig> | undefined, at: string): ConfigError[] {
   const pg = host?.sparkPg;
   if (pg == null || typeof pg !== "object") return [];
-  const errors: ConfigError[] = [];
-  const volume = list(host?.btrfs?.volumes).find((v) => v?.name === pg.volume);
-  if (typeof pg.volume === "string" && volume === undefined) {
-    errors.push({ path: `${at}.volume`, message: `names no btrfs volume of this host ("${pg.volume}")` });
-  }
-  if (volume !== undefined && typeof pg.subvolume === "string" && !list(volume.subvolumes).some((s) => s?.name === pg.subvolume)) {
-    errors.push({ path: `${at}.subvolume`, message: `names no subvolume of volume "${volume.name}" ("${pg.subvolume}")` });
-  }
-  const from = pg.ports?.from;
-  const to = pg.ports?.to;
+  const { volume, errors } = serviceStorage(host, pg, at);
   const instances = list(pg.instances);
-  if (typeof from === "number" && typeof to === "number") {
-    if (from > to) errors.push({ path: `${at}.ports`, message: `from (${from}) is greater than to (${to})` });
-    else if (to - from + 1 < instances.length) {
-      errors.push({ path: `${at}.ports`, message: `holds ${to - from + 1} ports for ${instances.length} instances` });
-    }
-  }
-  const names = instances.map((i) => i?.name);
-  instances.forEach((instance, i) => {
-    const path = `${at}.instances[${i}]`;
-    const name = instance?.name;
-    if (typeof name === "string" && names.indexOf(name) !== i) errors.push({ path: `${path}.name`, message: `duplicate instance name "${name}"` });
-    if (typeof name === "string" && RESERVED_PG_NAMES.includes(name)) {
-      errors.push({ path: `${path}.name`, message: `"${name}" is reserved by Postgres (${RESERVED_PG_NAMES.join(", ")})` });
-    }
-    const source = instance?.forkOf;
-    if (typeof source === "string") {
-      const index = names.indexOf(source);
-      if (index === -1) errors.push({ path: `${path}.forkOf`, message: `names no instance of this host ("${source}")` });
-      else if (index >= i) errors.push({ path: `${path}.forkOf`, message: `"${source}" must be declared before the instance forked from it` });
-    }
-    if (instance?.protect === true && volume !== undefined && volume.protect !== true) {
-      errors.push({
-        path: `${path}.protect`,
-        message: `needs volume "${volume.name}" protected too: destroying the volume would take the instance with it`,
-      });
-    }
-  });
+  errors.push(...portPoolErrors(pg.ports, instances.length, at));
+  errors.push(...instanceListErrors(instances, at, volume, { names: RESERVED_PG_NAMES, by: `Postgres (${RESERVED_PG_NAMES.join(", ")})` }));
   return errors;
 }

@@ -1,4 +1,5 @@
 import type { JSONSchemaType } from "ajv";
+import { instanceNameProperties } from "../lib/instance-schema";
 import { patterns } from "../lib/patterns";
 import type {
   BtrfsVolumeExpectation,
@@ -55,14 +56,12 @@ const sshTargetSchema: JSONSchemaType<SshTarget> = {
   },
 };
 
-const sparkPgInstanceSchema: JSONSchemaType<SparkPgInstanceExpectation> = {
+/** A spark-pg and a spark-redis instance are expected alike. */
+const instanceSchema: JSONSchemaType<SparkPgInstanceExpectation> = {
   type: "object",
   additionalProperties: false,
   required: ["name"],
-  properties: {
-    name: { type: "string", pattern: patterns.name },
-    forkOf: { type: "string", pattern: patterns.name, nullable: true },
-  },
+  properties: instanceNameProperties,
 };
 
 const sparkPgSchema: JSONSchemaType<SparkPgExpectation> = {
@@ -72,7 +71,7 @@ const sparkPgSchema: JSONSchemaType<SparkPgExpectation> = {
   properties: {
     version: { type: "integer", minimum: 10, maximum: 99 },
     listen: { type: "string", pattern: patterns.ipAddress },
-    instances: { type: "array", items: sparkPgInstanceSchema },
+    instances: { type: "array", items: instanceSchema },
   },
 };
 
@@ -86,7 +85,7 @@ const redisExpectationSchema: JSONSchemaType<RedisExpectation> = {
     save: { type: "string", pattern: "^(\\d+ \\d+( \\d+ \\d+)*)?$" },
     maxmemory: { type: "integer", minimum: 0 },
     maxmemoryPolicy: { type: "string", pattern: "^[a-z-]+$" },
-    instances: { type: "array", items: sparkPgInstanceSchema },
+    instances: { type: "array", items: instanceSchema },
   },
 };
 

@@ -611,6 +611,8 @@ class Service:
     client_name = "client"
     reserved_names: frozenset[str] = frozenset()
     schema: dict[str, Option] = {}
+    # Runs the server, owns its data; its group (same name, as the Debian packages make them) reads the instances.
+    server_user = "root"
 
     def __init__(self, config_path: str | None = None, timings: bool = False):
         self.config_path = config_path or os.environ.get(f"{self.tool.upper().replace('-', '_')}_CONFIG") \
@@ -670,6 +672,38 @@ class Service:
     def record_defaults(self, name: str) -> dict[str, Any]:
         return {"role": name}
 
+    # --- what every service's hooks share ------------------------------------------------------------
+
+    def instance_unit(self, layout: str, description: str, service: str) -> str:
+        """The templated unit of every instance: `service` holds the lines that run this tool's server
+        (Type=notify among them); the unit waits for the root's mount and restarts a failed server."""
+        return f"""# Written by {self.tool} setup. {layout}
+[Unit]
+Description={description}
+Wants=network-online.target
+After=network-online.target
+RequiresMountsFor={self.root}
+
+[Service]
+{service}TimeoutStartSec=1h
+TimeoutStopSec=10min
+Restart=on-failure
+RestartSec=2s
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+    def make_data_dir(self, path: str, name: str, mode: int) -> str:
+        """Makes a fresh instance subvolume root:GROUP 0750 and its directory `name` the server user's; returns the latter."""
+        uid, gid = pwd.getpwnam(self.server_user).pw_uid, grp.getgrnam(self.server_user).gr_gid
+        os.chown(path, 0, gid)
+        os.chmod(path, 0o750)
+        data = os.path.join(path, name)
+        os.mkdir(data, mode)
+        os.chown(data, uid, gid)
+        return data
+
     # --- paths and config ----------------------------------------------------------------------
 
     @property
@@ -707,7 +741,7 @@ class Service:
         return os.path.join(self.secrets_dir(), f"{name}.password")
 
     def service_group(self) -> str:
-        return "root"
+        return self.server_user
 
     # --- records ---------------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import os
 import pwd
-import grp
 
 from . import pgwire
 from .instances import (Any, Option, Service, ToolError, check_listen, check_port_pool, check_positive,
@@ -53,6 +52,7 @@ class PostgresService(Service):
     client_name = "psql"
     # Role names Postgres refuses or that would collide with the superuser.
     reserved_names = frozenset({"postgres", "public", "none"})
+    server_user = PG_USER
     schema = {
         "version": Option(int, check=check_version),
         "root": Option(str, check=check_root_path),
@@ -65,9 +65,6 @@ class PostgresService(Service):
 
     def bin(self, program: str) -> str:
         return f"/usr/lib/postgresql/{self.config['version']}/bin/{program}"
-
-    def service_group(self) -> str:
-        return PG_USER
 
     def record_defaults(self, name: str) -> dict[str, Any]:
         return {"role": name, "database": DATABASE}
@@ -101,15 +98,8 @@ class PostgresService(Service):
 
     def render_unit(self) -> str:
         root = self.root
-        return f"""# Written by spark-pg setup. One Postgres cluster per instance: {root}/NAME/data.
-[Unit]
-Description=spark-pg PostgreSQL {self.config['version']} instance %i
-Wants=network-online.target
-After=network-online.target
-RequiresMountsFor={root}
-
-[Service]
-Type=notify
+        return self.instance_unit(f"One Postgres cluster per instance: {root}/NAME/data.",
+                                  f"spark-pg PostgreSQL {self.config['version']} instance %i", f"""Type=notify
 User={PG_USER}
 Group={PG_USER}
 ExecStart={self.bin('postgres')} -D {root}/%i/data
@@ -118,22 +108,10 @@ ExecReload=/bin/kill -HUP $MAINPID
 KillMode=mixed
 KillSignal=SIGINT
 # Crash recovery of a copy replays WAL before READY=1.
-TimeoutStartSec=1h
-TimeoutStopSec=10min
-Restart=on-failure
-RestartSec=2s
-
-[Install]
-WantedBy=multi-user.target
-"""
+""")
 
     def initialize(self, path: str, record: dict[str, Any]) -> None:
-        uid, gid = pwd.getpwnam(PG_USER).pw_uid, grp.getgrnam(PG_USER).gr_gid
-        os.chown(path, 0, gid)
-        os.chmod(path, 0o750)
-        data = os.path.join(path, "data")
-        os.mkdir(data, 0o700)
-        os.chown(data, uid, gid)
+        data = self.make_data_dir(path, "data", 0o700)
         run([self.bin("initdb"), "-D", data, "-U", PG_USER, "--auth-local=peer", "--auth-host=scram-sha-256",
              "-E", "UTF8", "--locale=C.UTF-8"], user=PG_USER, what="initdb")
         with open(os.path.join(data, "postgresql.conf"), "a", encoding="utf-8") as f:

@@ -19,7 +19,6 @@ the source's delalloc first). Then the declared setting is put back, on failure 
 from __future__ import annotations
 
 import glob
-import grp
 import hashlib
 import os
 import pwd
@@ -64,6 +63,7 @@ class RedisService(Service):
     client_name = "redis-cli"
     # ACL user names: `default` is redis' own unauthenticated user.
     reserved_names = frozenset({"default"})
+    server_user = REDIS_USER
     quiesce_required = True
     schema = {
         "root": Option(str, check=check_root_path),
@@ -75,9 +75,6 @@ class RedisService(Service):
         "maxmemory": Option(int, required=False, default=0, check=check_positive),
         "maxmemory_policy": Option(str, required=False, default="noeviction", check=check_policy),
     }
-
-    def service_group(self) -> str:
-        return REDIS_USER
 
     def record_defaults(self, name: str) -> dict[str, Any]:
         return {"role": name, "database": 0}
@@ -116,14 +113,7 @@ class RedisService(Service):
 
     def render_unit(self) -> str:
         root = self.root
-        return f"""# Written by spark-redis setup. One redis-server per instance: {root}/NAME/redis.conf.
-[Unit]
-Description=spark-redis instance %i
-Wants=network-online.target
-After=network-online.target
-RequiresMountsFor={root}
-
-[Service]
+        return self.instance_unit(f"One redis-server per instance: {root}/NAME/redis.conf.", "spark-redis instance %i", f"""\
 # redis.conf says `supervised systemd`: READY=1 comes after the AOF/RDB is loaded.
 Type=notify
 User={REDIS_USER}
@@ -133,22 +123,10 @@ UMask=0027
 LimitNOFILE=10032
 NoNewPrivileges=true
 # Loading a large AOF happens before READY=1.
-TimeoutStartSec=1h
-TimeoutStopSec=10min
-Restart=on-failure
-RestartSec=2s
-
-[Install]
-WantedBy=multi-user.target
-"""
+""")
 
     def initialize(self, path: str, record: dict[str, Any]) -> None:
-        uid, gid = pwd.getpwnam(REDIS_USER).pw_uid, grp.getgrnam(REDIS_USER).gr_gid
-        os.chown(path, 0, gid)
-        os.chmod(path, 0o750)
-        data = os.path.join(path, DATA_DIR)
-        os.mkdir(data, 0o750)
-        os.chown(data, uid, gid)
+        self.make_data_dir(path, DATA_DIR, 0o750)
 
     def render_conf(self, record: dict[str, Any]) -> str:
         c = self.config

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkSparkPg, parseListeners, parseStatus, plannedSparkPgChecks } from "../../verify/checks/spark-pg";
+import { checkSparkPg, plannedSparkPgChecks } from "../../verify/checks/spark-pg";
+import { parseListeners, parseStatus } from "../../verify/checks/service-instance";
 import type { SparkPgExpectation } from "../../verify/manifest";
 import type { CheckResult, Exec, ExecResult } from "../../verify/types";
 

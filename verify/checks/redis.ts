@@ -1,8 +1,8 @@
-import { command, posixQuote } from "../../lib/shell-quote";
+import { command } from "../../lib/shell-quote";
 import type { RedisExpectation, RedisInstanceExpectation } from "../manifest";
 import type { CheckResult, Exec, ExecResult, PlannedCheck } from "../types";
 import { commandError, fail, pass } from "./result";
-import { parseListeners, parseStatus } from "./spark-pg";
+import { checkListening, checkServiceState, plannedServiceChecks } from "./service-instance";
 
 type Instance = RedisInstanceExpectation;
 
@@ -39,21 +39,19 @@ export function expectedSettings(redis: RedisExpectation): { persistence: string
 
 /** Every check `checkRedis` reports, in order, with what each expects. */
 export function plannedRedisChecks(redis: RedisExpectation): PlannedCheck[] {
+  return [{ name: redisCheckNames.defaultInstance, expected: "inactive disabled" }, ...redis.instances.flatMap((i) => plannedInstanceChecks(redis, i))];
+}
+
+function plannedInstanceChecks(redis: RedisExpectation, i: Instance): PlannedCheck[] {
   const n = redisCheckNames;
   const settings = expectedSettings(redis);
   return [
-    { name: n.defaultInstance, expected: "inactive disabled" },
-    ...redis.instances.flatMap((i) => [
-      { name: n.active(i), expected: "active" },
-      { name: n.enabled(i), expected: "enabled" },
-      ...(i.forkOf === undefined ? [] : [{ name: n.forkOf(i), expected: i.forkOf }]),
-      { name: n.listening(i, redis.listen), expected: `${redis.listen}:PORT only` },
-      { name: n.noAuth(i), expected: "NOAUTH" },
-      { name: n.wrongPassword(i), expected: "WRONGPASS" },
-      { name: n.accepts(i), expected: ACCEPTS },
-      { name: n.persistence(i), expected: settings.persistence },
-      { name: n.memory(i), expected: settings.memory },
-    ]),
+    ...plannedServiceChecks(n, i, redis.listen),
+    { name: n.noAuth(i), expected: "NOAUTH" },
+    { name: n.wrongPassword(i), expected: "WRONGPASS" },
+    { name: n.accepts(i), expected: ACCEPTS },
+    { name: n.persistence(i), expected: settings.persistence },
+    { name: n.memory(i), expected: settings.memory },
   ];
 }
 
@@ -96,45 +94,18 @@ export async function checkRedis(exec: Exec, redis: RedisExpectation, options: R
 async function checkInstance(exec: Exec, redis: RedisExpectation, instance: Instance, options: RedisCheckOptions): Promise<CheckResult[]> {
   const n = redisCheckNames;
   const sudo = options.sudo ? ["sudo", "-n"] : [];
-  const unit = `spark-redis@${instance.name}.service`;
-  const [statusRun, active, enabled] = await Promise.all([
-    exec(command(...sudo, "spark-redis", "status", instance.name, "--json")),
-    exec(command("systemctl", "is-active", unit)),
-    exec(command("systemctl", "is-enabled", unit)),
-  ]);
-  const state = (name: string, expected: string, result: ExecResult) => {
-    const found = result.stdout.trim();
-    if (found === expected) return pass(name, found);
-    return fail(name, expected, found === "" ? commandError(result) : found);
-  };
-  const results = [state(n.active(instance), "active", active), state(n.enabled(instance), "enabled", enabled)];
+  const { results, port } = await checkServiceState(exec, "spark-redis", sudo, n, instance, plannedInstanceChecks(redis, instance));
+  if (port === undefined) return results;
 
-  const status = statusRun.code === 0 ? parseStatus(statusRun.stdout) : undefined;
-  const later = plannedRedisChecks({ ...redis, instances: [instance] }).slice(3);
-  if (status === undefined) {
-    const why = statusRun.code === 0 ? `unreadable spark-redis status: ${statusRun.stdout.slice(0, 200)}` : commandError(statusRun);
-    return [...results, ...later.map((check) => fail(check.name, check.expected, why))];
-  }
-  if (instance.forkOf !== undefined) {
-    results.push(status.source === instance.forkOf ? pass(n.forkOf(instance), status.source) : fail(n.forkOf(instance), instance.forkOf, status.source ?? "created empty"));
-  }
-
-  const cli = (auth: "own" | "wrong" | "none", ...args: string[]) => exec(redisCli(redis.listen, status.port, instance.name, auth, sudo, ...args));
-  const [listeners, anonymous, wrong, own] = await Promise.all([
-    exec(`ss -ltnH ${posixQuote(`sport = :${status.port}`)}`),
+  const cli = (auth: "own" | "wrong" | "none", ...args: string[]) => exec(redisCli(redis.listen, port, instance.name, auth, sudo, ...args));
+  const [listening, anonymous, wrong, own] = await Promise.all([
+    checkListening(exec, n.listening(instance, redis.listen), redis.listen, port),
     cli("none", "PING"),
     cli("wrong", "PING"),
     cli("own", "CONFIG", "GET", "appendonly", "appendfsync", "save", "maxmemory", "maxmemory-policy"),
   ]);
 
-  const expectedListen = `${redis.listen}:${status.port} only`;
-  const addresses = parseListeners(listeners.stdout, status.port);
-  const listenName = n.listening(instance, redis.listen);
-  if (listeners.code !== 0) results.push(fail(listenName, expectedListen, commandError(listeners)));
-  else if (addresses.length === 0) results.push(fail(listenName, expectedListen, `nothing listens on port ${status.port}`));
-  else if (addresses.every((a) => a === redis.listen)) results.push(pass(listenName, `${redis.listen}:${status.port}`));
-  else results.push(fail(listenName, expectedListen, addresses.map((a) => `${a}:${status.port}`).join(", ")));
-
+  results.push(listening);
   results.push(refusal(n.noAuth(instance), "NOAUTH", anonymous), refusal(n.wrongPassword(instance), "WRONGPASS", wrong));
 
   const settings = parseConfigGet(own.stdout);

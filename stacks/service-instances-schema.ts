@@ -1,0 +1,32 @@
+import type { JSONSchemaType } from "ajv";
+import { instanceNameProperties } from "../lib/instance-schema";
+import { patterns } from "../lib/patterns";
+import type { PortRange, SparkPgInstanceConfig } from "./types";
+
+const port = { type: "integer", minimum: 1024, maximum: 65535 } as const;
+
+const portPoolSchema: JSONSchemaType<PortRange> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["from", "to"],
+  properties: { from: port, to: port },
+};
+
+/** Where a service's instances live and listen: the same four fields for spark-pg and spark-redis. */
+export const serviceInstancesProperties = {
+  volume: { type: "string", pattern: patterns.name },
+  subvolume: { type: "string", pattern: patterns.name },
+  listen: { type: "string", pattern: patterns.ipAddress },
+  ports: portPoolSchema,
+} as const;
+
+/** One declared instance; a spark-pg and a spark-redis instance are declared alike. */
+export const serviceInstanceSchema: JSONSchemaType<SparkPgInstanceConfig> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name"],
+  properties: {
+    ...instanceNameProperties,
+    protect: { type: "boolean", nullable: true },
+  },
+};

@@ -1,0 +1,70 @@
+import type { BtrfsVolumeConfig, HostConfig, PortRange, RedisInstanceConfig, SparkPgInstanceConfig, SubvolumeConfig } from "./types";
+import type { ConfigError, DeepPartial } from "./validate";
+
+type Volume = DeepPartial<BtrfsVolumeConfig>;
+type Subvolume = DeepPartial<SubvolumeConfig>;
+type Instance = DeepPartial<SparkPgInstanceConfig | RedisInstanceConfig>;
+
+const list = <T>(value: T[] | undefined): T[] => (Array.isArray(value) ? value : []);
+
+/** Where the instances of spark-pg or spark-redis live, and an error for each of the two names that finds nothing on this host. */
+export function serviceStorage(
+  host: DeepPartial<HostConfig> | undefined,
+  service: { volume?: string; subvolume?: string },
+  at: string,
+): { volume?: Volume; subvolume?: Subvolume; errors: ConfigError[] } {
+  const errors: ConfigError[] = [];
+  const volume = list(host?.btrfs?.volumes).find((v) => v?.name === service.volume);
+  if (typeof service.volume === "string" && volume === undefined) {
+    errors.push({ path: `${at}.volume`, message: `names no btrfs volume of this host ("${service.volume}")` });
+  }
+  const subvolume = volume === undefined ? undefined : list(volume.subvolumes).find((s) => s?.name === service.subvolume);
+  if (volume !== undefined && typeof service.subvolume === "string" && subvolume === undefined) {
+    errors.push({ path: `${at}.subvolume`, message: `names no subvolume of volume "${volume.name}" ("${service.subvolume}")` });
+  }
+  return { volume, subvolume, errors };
+}
+
+/** The pool runs upwards and holds a port for every instance. */
+export function portPoolErrors(ports: DeepPartial<PortRange> | undefined, instanceCount: number, at: string): ConfigError[] {
+  const from = ports?.from;
+  const to = ports?.to;
+  if (typeof from !== "number" || typeof to !== "number") return [];
+  if (from > to) return [{ path: `${at}.ports`, message: `from (${from}) is greater than to (${to})` }];
+  if (to - from + 1 < instanceCount) return [{ path: `${at}.ports`, message: `holds ${to - from + 1} ports for ${instanceCount} instances` }];
+  return [];
+}
+
+/** Names the service itself refuses, and what refuses them, as the error message puts it. */
+export interface ReservedNames {
+  names: string[];
+  by: string;
+}
+
+/**
+ * Instance names are unique and not reserved, a fork names an instance declared before it, and a
+ * protected instance sits on a protected volume.
+ */
+export function instanceListErrors(instances: (Instance | undefined)[], at: string, volume: Volume | undefined, reserved: ReservedNames): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const names = instances.map((i) => i?.name);
+  instances.forEach((instance, i) => {
+    const path = `${at}.instances[${i}]`;
+    const name = instance?.name;
+    if (typeof name === "string" && names.indexOf(name) !== i) errors.push({ path: `${path}.name`, message: `duplicate instance name "${name}"` });
+    if (typeof name === "string" && reserved.names.includes(name)) errors.push({ path: `${path}.name`, message: `"${name}" is reserved by ${reserved.by}` });
+    const source = instance?.forkOf;
+    if (typeof source === "string") {
+      const index = names.indexOf(source);
+      if (index === -1) errors.push({ path: `${path}.forkOf`, message: `names no instance of this host ("${source}")` });
+      else if (index >= i) errors.push({ path: `${path}.forkOf`, message: `"${source}" must be declared before the instance forked from it` });
+    }
+    if (instance?.protect === true && volume !== undefined && volume.protect !== true) {
+      errors.push({
+        path: `${path}.protect`,
+        message: `needs volume "${volume.name}" protected too: destroying the volume would take the instance with it`,
+      });
+    }
+  });
+  return errors;
+}
