@@ -10,28 +10,27 @@ import type { KvmHost } from "./kvm-host";
 /** Kernel command line of a direct-kernel-boot guest: the serial console carries its readiness line. */
 export const DIRECT_KERNEL_CMDLINE = "console=ttyS0 quiet panic=-1";
 
-
 export interface KvmGuestArgs {
   host: Host;
   kvm: KvmHost;
   /** libvirt domain type: `kvm`, or `qemu` (TCG) where the host has no /dev/kvm. */
   domainType: "kvm" | "qemu";
-  /** Name of an image of `kvm`; a change replaces the guest. */
+  /** Name of an image of `kvm`; a change replaces the guest (a new disk). */
   image: string;
   /** Name of a network of `kvm`. */
   network: string;
   vcpus: number;
   /** Memory, e.g. "2G". */
   memory: string;
-  /** The clone is grown to this size, e.g. "20G"; never shrunk. */
+  /** The clone is grown to this size, e.g. "20G"; at least the image's size; never shrunk. */
   diskSize: string;
   /** The guest sees /dev/kvm (host-passthrough CPU; only with domain type kvm); default false. */
   nested?: boolean;
   /** Started at host boot; default true. */
   autostart?: boolean;
-  /** SSH public keys for the guest's default user; default none. */
+  /** SSH public keys for the guest's default user (cloud-init); default none. */
   sshKeys?: string[];
-  /** Extra cloud-config keys; default none. */
+  /** Extra cloud-config keys merged into the generated user-data; default none. */
   userData?: Record<string, unknown>;
   /** How long a restart waits for an ACPI shutdown before stopping the guest hard; default 30. */
   shutdownSeconds?: number;

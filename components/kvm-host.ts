@@ -11,29 +11,36 @@ import { SCRIPTS_DIR } from "./host-script";
 /** The init of the built direct-kernel-boot image. */
 export const GUEST_INIT = path.join(__dirname, "kvm", "guest-init.sh");
 
+/**
+ * `user`: QEMU's own user-mode network, inside the QEMU process (nothing is created on the host).
+ * `nat`: a libvirt network with its own bridge, DHCP and NAT. `bridge`: guests join an existing host bridge.
+ */
 export interface KvmNetworkArgs {
-  /** Network name; the libvirt network's for `nat` and `bridge`. */
+  /** Network name; a libvirt network of this name for `nat` and `bridge`. */
   name: string;
-  /** `user`: inside QEMU, nothing on the host; `nat`: a libvirt network with its bridge; `bridge`: an existing host bridge. */
   mode: "user" | "nat" | "bridge";
-  /** The libvirt bridge (`nat`) or the existing host bridge (`bridge`). */
+  /** `nat`: the libvirt bridge's name; `bridge`: the existing host bridge. Required for both. */
   bridge?: string;
-  /** `nat`: the host's address on the network, CIDR form. */
+  /** `nat`: the host's address on the network, in CIDR form, e.g. "192.168.122.1/24". */
   address?: string;
 }
 
+/** A base image: fetched from `url` with a pinned `sha256` or `sha512`, or built on the host (`build`). */
 export interface KvmImageArgs {
   /** Image name, as guests refer to it. */
   name: string;
-  /** URL of a raw disk image; with `sha256` or `sha512`. */
+  /** URL of a raw disk image that boots on its own (a cloud image with cloud-init). */
   url?: string;
-  /** sha256 the download must have. */
+  /** Its sha256, hex; a mismatch is an error and leaves nothing behind. This or `sha512` with `url`. */
   sha256?: string;
-  /** sha512 the download must have. */
+  /** Its sha512, hex, as Debian's SHA512SUMS beside its cloud images list it. This or `sha256` with `url`. */
   sha512?: string;
-  /** Built on the host from Debian packages instead of fetched. */
+  /**
+   * `debian-direct-kernel`: built on the host from Debian packages (the cloud kernel and busybox),
+   * booted by direct kernel boot; for hosts that cannot reach image mirrors. Cached by its inputs.
+   */
   build?: "debian-direct-kernel";
-  /** Size of the built base disk; default "64M". */
+  /** Size of the built base disk; default "64M" (build only). */
   size?: string;
 }
 

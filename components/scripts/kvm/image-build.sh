@@ -5,22 +5,15 @@
 # Built in a temp directory renamed into place at the end, so a failed build leaves nothing; a
 # complete build is kept and reused.
 # sparks-include: lib/packages.sh
+# sparks-include: lib/staging-dir.sh
 target=$BASE_DIR/$NAME-$KEY
 if [ -f "$target/complete" ]; then
   echo "image $NAME ($KEY) is built already"
   exit 0
 fi
 install_missing_packages busybox-static cpio kmod
-mkdir -p "$BASE_DIR"
-work=$(mktemp -d "$BASE_DIR/.build-$NAME.XXXXXX")
-# The status survives the cleanup, so on_exit still tells success from failure.
-cleanup_and_exit() {
-  local status=$?
-  rm -rf -- "$work"
-  (exit "$status")
-  on_exit
-}
-trap cleanup_and_exit EXIT
+make_staging_dir "$BASE_DIR" "build-$NAME"
+work=$STAGING_DIR
 cd "$work" || fail "cannot enter $work"
 kernel_package=$(apt-cache depends linux-image-cloud-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
 [ -n "$kernel_package" ] || fail "cannot resolve linux-image-cloud-amd64 to a kernel package"

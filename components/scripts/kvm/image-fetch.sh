@@ -3,6 +3,7 @@
 # against DIGEST by ALGO (sha256 or sha512). It downloads to a temp directory next to the target and renames it into place
 # only once the checksum matches: a mismatch or a broken download leaves nothing behind.
 # sparks-include: lib/packages.sh
+# sparks-include: lib/staging-dir.sh
 case $ALGO in
   sha256 | sha512) ;;
   *) fail "ALGO must be sha256 or sha512, found $ALGO" ;;
@@ -13,16 +14,8 @@ if [ -f "$target/complete" ]; then
   exit 0
 fi
 install_missing_packages curl ca-certificates
-mkdir -p "$BASE_DIR"
-work=$(mktemp -d "$BASE_DIR/.fetch-$NAME.XXXXXX")
-# The status survives the cleanup, so on_exit still tells success from failure.
-cleanup_and_exit() {
-  local status=$?
-  rm -rf -- "$work"
-  (exit "$status")
-  on_exit
-}
-trap cleanup_and_exit EXIT
+make_staging_dir "$BASE_DIR" "fetch-$NAME"
+work=$STAGING_DIR
 curl --fail --silent --show-error --location --retry 3 --output "$work/disk.raw" -- "$URL" || fail "cannot download image $NAME from $URL"
 found=$("${ALGO}sum" "$work/disk.raw" | cut -d' ' -f1)
 [ "$found" = "$DIGEST" ] || fail "image $NAME from $URL has $ALGO $found, expected $DIGEST: nothing kept"
