@@ -13,18 +13,10 @@ const MIN_FREE = 512 * 1024 * 1024;
 /** The sandbox shares the machine's network: loopback only, and only this port range. */
 const CONFIG = { version: 15, root: PG_ROOT, listen: "127.0.0.1", ports: [25432, 25499], min_free_bytes: MIN_FREE };
 
-const HOST_SETUP = `set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-mkdir -p /etc/postgresql-common
+const PACKAGES = `mkdir -p /etc/postgresql-common
 echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf
 apt-get update -qq
-apt-get install -y -qq postgresql-15 python3 btrfs-progs iproute2 >/dev/null
-mkfs.btrfs -q -f -L sparks-data /dev/vdb
-mkdir -p /srv/sparks
-mount -o noatime /dev/vdb /srv/sparks
-btrfs quota enable /srv/sparks
-btrfs subvolume create ${PG_ROOT} >/dev/null
-mkdir -p /etc/sparks`;
+apt-get install -y -qq postgresql-15 python3 btrfs-progs iproute2 >/dev/null`;
 
 /** The pgbench TPC-B oracle: these four sums are equal in every consistent copy. */
 const BALANCES = `select concat_ws(' ', (select sum(abalance) from pgbench_accounts), (select sum(bbalance) from pgbench_branches),
@@ -33,7 +25,7 @@ const ACCOUNTS_DIGEST = "select count(*) || ':' || sum(hashtext(aid || ':' || ab
 
 const FOOTPRINT = footprint("spark-pg", PG_ROOT);
 
-const host = toolSandboxHost({ tool: "spark-pg", stateDir: path.join(ROOT, ".sandbox-pgtool"), diskSize: "6G", installDir: INSTALL_DIR, hostSetup: HOST_SETUP, config: CONFIG });
+const host = toolSandboxHost({ tool: "spark-pg", root: PG_ROOT, stateDir: path.join(ROOT, ".sandbox-pgtool"), diskSize: "6G", installDir: INSTALL_DIR, packages: PACKAGES, config: CONFIG });
 const { run, sh, tool, status, uri, withConfig } = host;
 /** One query through `spark-pg connect`: TCP to the instance's address with its own role and password. */
 const sql = async (name: string, query: string) => (await sh(`spark-pg connect ${name} -- -XtAc ${posixQuote(query)}`)).trim();

@@ -13,20 +13,12 @@ const MAXMEMORY = 256 * 1024 * 1024;
 /** The sandbox shares the machine's network: loopback only, and only this port range. */
 const CONFIG = { root: REDIS_ROOT, listen: "127.0.0.1", ports: [26320, 26339], min_free_bytes: MIN_FREE, appendfsync: "everysec", save: "300 100", maxmemory: MAXMEMORY };
 
-const HOST_SETUP = `set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-# Debian's default instance would listen on the machine's 6379: it never starts here.
+const PACKAGES = `# Debian's default instance would listen on the machine's 6379: it never starts here.
 mkdir -p /etc/systemd/system/redis-server.service.d
 printf '[Unit]\\nConditionPathExists=/etc/redis/sparks-allow-default-instance\\n' > /etc/systemd/system/redis-server.service.d/sparks.conf
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends redis-server redis-tools python3 btrfs-progs iproute2 >/dev/null
-systemctl disable --quiet redis-server
-mkfs.btrfs -q -f -L sparks-data /dev/vdb
-mkdir -p /srv/sparks
-mount -o noatime /dev/vdb /srv/sparks
-btrfs quota enable /srv/sparks
-btrfs subvolume create ${REDIS_ROOT} >/dev/null
-mkdir -p /etc/sparks`;
+systemctl disable --quiet redis-server`;
 
 /**
  * Writes k:0, k:1, ... one at a time, each after the previous was acknowledged, until stopped.
@@ -60,7 +52,7 @@ const FIRST_MISSING = "for i = 0, tonumber(ARGV[1]) do if redis.call('GET', 'k:'
 
 const FOOTPRINT = footprint("spark-redis", REDIS_ROOT);
 
-const host = toolSandboxHost({ tool: "spark-redis", stateDir: path.join(ROOT, ".sandbox-redistool"), diskSize: "4G", installDir: INSTALL_DIR, hostSetup: HOST_SETUP, config: CONFIG });
+const host = toolSandboxHost({ tool: "spark-redis", root: REDIS_ROOT, stateDir: path.join(ROOT, ".sandbox-redistool"), diskSize: "4G", installDir: INSTALL_DIR, packages: PACKAGES, config: CONFIG });
 const { run, sh, tool, status, uri, withConfig } = host;
 /** One command through `spark-redis connect`: redis-cli over TCP as the instance's own user. */
 const cli = async (name: string, command: string) => (await sh(`spark-redis connect ${name} -- ${command}`)).trim();

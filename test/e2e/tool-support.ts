@@ -12,12 +12,14 @@ const TOOL_SOURCE = path.join(ROOT, "host-tools");
 export interface ToolHostOptions {
   /** The tool's command, also the name of its config file /etc/sparks/<tool>.json. */
   tool: "spark-pg" | "spark-redis";
+  /** The subvolume the tool keeps its instances in, on the host's btrfs data volume. */
+  root: string;
   /** The host's own state dir: a tool test never shares its host with the deploy tests. */
   stateDir: string;
   diskSize: string;
   installDir: string;
-  /** The script that prepares the host for the tool: packages, the data volume, /etc/sparks. */
-  hostSetup: string;
+  /** Bash that installs what the tool needs (DEBIAN_FRONTEND is set); the data volume is made after it. */
+  packages: string;
   config: object;
 }
 
@@ -69,7 +71,7 @@ export function toolSandboxHost(options: ToolHostOptions) {
         { host: connection.address, port: connection.port, user: connection.user, hostKey: connection.hostKey, privateKey: readFileSync(connection.privateKeyPath, "utf8") },
         { attempts: 5 },
       );
-      await sh(options.hostSetup);
+      await sh(hostSetup(options));
       await installTool();
       await writeConfig(options.config);
       console.log(`${toolName} host ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -81,6 +83,18 @@ export function toolSandboxHost(options: ToolHostOptions) {
   }
 
   return { run, sh, tool, status, uri, withConfig, upForTests };
+}
+
+function hostSetup({ packages, root }: ToolHostOptions): string {
+  return `set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+${packages}
+mkfs.btrfs -q -f -L sparks-data /dev/vdb
+mkdir -p /srv/sparks
+mount -o noatime /dev/vdb /srv/sparks
+btrfs quota enable /srv/sparks
+btrfs subvolume create ${root} >/dev/null
+mkdir -p /etc/sparks`;
 }
 
 /**
