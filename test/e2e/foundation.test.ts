@@ -1,21 +1,15 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sandboxDown, sandboxUp } from "../../sandbox";
-import { btrfsOnlySandboxStack, e2eBlocker, E2E_SANDBOX_DIR, RESULTS, runCli, sandboxShell } from "./support";
+import { describe, expect, it } from "vitest";
+import { btrfsOnlySandboxStack, e2eBlockerFor, E2E_SANDBOX_DIR, RESULTS, sandboxDeploy, sandboxHostForTests, sandboxShell } from "./support";
 
-const blocker = e2eBlocker();
-if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
-if (blocker) console.warn(`skipping the e2e tests: ${blocker}`);
+const blocker = e2eBlockerFor("the e2e tests");
 
 const VOLUME = "btrfs sandbox-data";
-/** The e2e run's own manifest: `.sparks/sandbox/` is the developer's. */
-const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox.json");
+/** With the e2e run's own manifest: `.sparks/sandbox/` is the developer's. */
+const { apply: applyStack, verify } = sandboxDeploy(E2E_SANDBOX_DIR, path.join(RESULTS, "verify-manifest-sandbox.json"));
 const STACK = btrfsOnlySandboxStack("foundation");
-const applyStack = (configFile: string, ...args: string[]) =>
-  runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", configFile, "--manifest-out", MANIFEST, ...args]);
 const apply = (...args: string[]) => applyStack(STACK, ...args);
-const verify = (junit: string) => runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit)]);
 
 /** The same stack with its volume marked protected: destroy must leave its data. */
 function protectedStackFile(): string {
@@ -25,13 +19,7 @@ function protectedStackFile(): string {
 }
 
 describe.skipIf(blocker !== undefined)("deploy -> verify on the sandbox host", () => {
-  beforeAll(async () => {
-    mkdirSync(RESULTS, { recursive: true });
-    await sandboxUp({ stateDir: E2E_SANDBOX_DIR, diskSize: "4G" });
-  });
-  afterAll(async () => {
-    await sandboxDown({ stateDir: E2E_SANDBOX_DIR });
-  });
+  sandboxHostForTests(E2E_SANDBOX_DIR, "4G");
 
   it("first apply brings the host to the declared state", async () => {
     const run = await apply();

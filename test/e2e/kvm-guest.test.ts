@@ -1,17 +1,12 @@
-import { mkdirSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sandboxDown, sandboxUp } from "../../sandbox";
-import { e2eBlocker, ROOT, runCli, sandboxShell, sandboxStackFile } from "./support";
+import { describe, expect, it } from "vitest";
+import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile } from "./support";
 
-const blocker = e2eBlocker();
-if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
-if (blocker) console.warn(`skipping the KVM guest e2e tests: ${blocker}`);
+const blocker = e2eBlockerFor("the KVM guest e2e tests");
 
 /** This file's own sandbox host. */
 const STATE_DIR = path.join(ROOT, ".sandbox-e2e-kvm");
-const RESULTS = path.join(ROOT, "test-results");
-const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-kvm.json");
+const { apply, verify, onHost } = sandboxDeploy(STATE_DIR, path.join(RESULTS, "verify-manifest-sandbox-kvm.json"));
 const GUEST = "spark-dev-1";
 const GUEST_DIR = `/srv/sparks/images/guests/${GUEST}`;
 
@@ -20,19 +15,6 @@ function kvmStack(name: string, memory: string): string {
   return sandboxStackFile(name, ["kvm"], (hosts) => {
     hosts[0].kvm.guests[0].memory = memory;
   });
-}
-
-const apply = (file: string, ...args: string[]) =>
-  runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", file, "--manifest-out", MANIFEST, ...args], STATE_DIR);
-const verify = (junit: string) => runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit)], STATE_DIR);
-
-async function onHost(command: string) {
-  const shell = await sandboxShell(STATE_DIR);
-  try {
-    return await shell.run(command);
-  } finally {
-    shell.close();
-  }
 }
 
 /** Waits until the guest has printed its readiness line for this boot. */
@@ -47,13 +29,7 @@ describe.skipIf(blocker !== undefined)("KVM guest on the sandbox host (TCG)", ()
   let uuid = "";
   let inode = "";
 
-  beforeAll(async () => {
-    mkdirSync(RESULTS, { recursive: true });
-    await sandboxUp({ stateDir: STATE_DIR, diskSize: "8G" });
-  }, 120_000);
-  afterAll(async () => {
-    await sandboxDown({ stateDir: STATE_DIR });
-  }, 120_000);
+  sandboxHostForTests(STATE_DIR, "8G", 120_000);
 
   it("apply installs libvirt, builds the image and boots the guest to userspace", async () => {
     const run = await apply(small());

@@ -4,11 +4,9 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderRemoteCommand } from "../../components/host-script";
 import { sandboxDown, sandboxUp } from "../../sandbox";
-import { e2eBlocker, ROOT, sandboxShell } from "./support";
+import { e2eBlockerFor, onSandboxHost, ROOT } from "./support";
 
-const blocker = e2eBlocker();
-if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
-if (blocker) console.warn(`skipping the KVM image fetch e2e tests: ${blocker}`);
+const blocker = e2eBlockerFor("the KVM image fetch e2e tests");
 
 const STATE_DIR = path.join(ROOT, ".sandbox-e2e-kvm-fetch");
 /** The sandbox shares the machine's network: the image server listens on loopback, in the KVM range. */
@@ -18,14 +16,7 @@ const SHA256 = createHash("sha256").update(IMAGE).digest("hex");
 const SHA512 = createHash("sha512").update(IMAGE).digest("hex");
 const BASE_DIR = "/srv/images/base";
 
-async function onHost(command: string) {
-  const shell = await sandboxShell(STATE_DIR);
-  try {
-    return await shell.run(command);
-  } finally {
-    shell.close();
-  }
-}
+const onHost = onSandboxHost(STATE_DIR);
 
 const fetchCommand = (digest: string, algo: "sha256" | "sha512" = "sha256") =>
   renderRemoteCommand("kvm/image-fetch.sh", { NAME: "test", URL: `http://127.0.0.1:${PORT}/test.raw`, ALGO: algo, DIGEST: digest, BASE_DIR, RESOURCE: "e2e-image-fetch" });

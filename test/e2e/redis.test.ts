@@ -1,36 +1,18 @@
-import { mkdirSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sandboxDown, sandboxUp } from "../../sandbox";
-import { e2eBlocker, ROOT, runCli, sandboxShell, sandboxStackFile } from "./support";
+import { describe, expect, it } from "vitest";
+import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile } from "./support";
 
-const blocker = e2eBlocker();
-if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
-if (blocker) console.warn(`skipping the Redis e2e tests: ${blocker}`);
+const blocker = e2eBlockerFor("the Redis e2e tests");
 
 /** This file's own sandbox host, apart from the other e2e files' and the tool test's. */
 const STATE_DIR = path.join(ROOT, ".sandbox-e2e-redis");
-const RESULTS = path.join(ROOT, "test-results");
-const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-redis.json");
+const { apply, verify, onHost } = sandboxDeploy(STATE_DIR, path.join(RESULTS, "verify-manifest-sandbox-redis.json"));
 
 /** The sandbox stack with its btrfs volume and redis only, after `edit`. Returns its path. */
 const redisStackFile = (name: string, edit: (host: any) => void = () => {}): string =>
   sandboxStackFile(name, ["redis"], (hosts) => edit(hosts[0]));
 
 const STACK = redisStackFile("redis");
-const apply = (configFile: string, ...args: string[]) =>
-  runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", configFile, "--manifest-out", MANIFEST, ...args], STATE_DIR);
-const verify = (junit: string, ...args: string[]) =>
-  runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit), ...args], STATE_DIR);
-
-async function onHost(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const shell = await sandboxShell(STATE_DIR);
-  try {
-    return await shell.run(command);
-  } finally {
-    shell.close();
-  }
-}
 
 const INSTANCE_CHECKS = [
   "active",
@@ -44,13 +26,7 @@ const INSTANCE_CHECKS = [
 ];
 
 describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
-  beforeAll(async () => {
-    mkdirSync(RESULTS, { recursive: true });
-    await sandboxUp({ stateDir: STATE_DIR, diskSize: "4G" });
-  });
-  afterAll(async () => {
-    await sandboxDown({ stateDir: STATE_DIR });
-  });
+  sandboxHostForTests(STATE_DIR, "4G");
 
   it("apply installs redis and the tool, and creates main and its fork fixtures", async () => {
     const run = await apply(STACK);

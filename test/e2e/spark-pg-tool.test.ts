@@ -1,20 +1,11 @@
-import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SshSession, type ExecResult } from "../../lib/ssh";
+import { describe, expect, it } from "vitest";
 import { posixQuote } from "../../lib/shell-quote";
-import { sandboxDown, sandboxUp } from "../../sandbox";
-import { readConnection } from "../../sandbox/connection";
-import { statePaths } from "../../sandbox/paths";
-import { e2eBlocker, ROOT } from "./support";
+import { e2eBlockerFor, ROOT } from "./support";
+import { footprint, sleep, toolSandboxHost } from "./tool-support";
 
-const blocker = e2eBlocker();
-if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
-if (blocker) console.warn(`skipping the spark-pg e2e tests: ${blocker}`);
+const blocker = e2eBlockerFor("the spark-pg e2e tests");
 
-/** This file's own sandbox host: the tool test never shares one with the deploy tests. */
-const STATE_DIR = path.join(ROOT, ".sandbox-pgtool");
-const TOOL_SOURCE = path.join(ROOT, "host-tools");
 const INSTALL_DIR = "/usr/local/lib/sparks/host-tools";
 const PG_ROOT = "/srv/sparks/pg";
 const PG_BIN = "/usr/lib/postgresql/15/bin";
@@ -22,45 +13,22 @@ const MIN_FREE = 512 * 1024 * 1024;
 /** The sandbox shares the machine's network: loopback only, and only this port range. */
 const CONFIG = { version: 15, root: PG_ROOT, listen: "127.0.0.1", ports: [25432, 25499], min_free_bytes: MIN_FREE };
 
-const HOST_SETUP = `set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-mkdir -p /etc/postgresql-common
+const PACKAGES = `mkdir -p /etc/postgresql-common
 echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf
 apt-get update -qq
-apt-get install -y -qq postgresql-15 python3 btrfs-progs iproute2 >/dev/null
-mkfs.btrfs -q -f -L sparks-data /dev/vdb
-mkdir -p /srv/sparks
-mount -o noatime /dev/vdb /srv/sparks
-btrfs quota enable /srv/sparks
-btrfs subvolume create ${PG_ROOT} >/dev/null
-mkdir -p /etc/sparks`;
+apt-get install -y -qq postgresql-15 python3 btrfs-progs iproute2 >/dev/null`;
 
 /** The pgbench TPC-B oracle: these four sums are equal in every consistent copy. */
 const BALANCES = `select concat_ws(' ', (select sum(abalance) from pgbench_accounts), (select sum(bbalance) from pgbench_branches),
   (select sum(tbalance) from pgbench_tellers), (select coalesce(sum(delta), 0) from pgbench_history))`;
 const ACCOUNTS_DIGEST = "select count(*) || ':' || sum(hashtext(aid || ':' || abalance)::bigint) from pgbench_accounts";
 
-/** What a failed or refused command must leave exactly as it was: instances, snapshots, passwords, units. */
-const FOOTPRINT = `ls -1a ${PG_ROOT} ${PG_ROOT}/.snapshots /etc/sparks/spark-pg
-ls -1 /etc/systemd/system /etc/systemd/system/multi-user.target.wants /etc/systemd/system/timers.target.wants 2>/dev/null | grep spark-pg || true
-btrfs subvolume list -o ${PG_ROOT} | awk '{print $NF}'
-btrfs subvolume list -o ${PG_ROOT}/.snapshots | awk '{print $NF}'
-systemctl list-units --plain --no-legend --state=active,activating,failed,auto-restart 'spark-pg*' | awk '{print $1, $3, $4}'`;
+const FOOTPRINT = footprint("spark-pg", PG_ROOT);
 
-let session: SshSession;
-const run = (command: string, stdin?: string): Promise<ExecResult> => session.exec(command, { stdin });
-/** Runs a command that must succeed; returns its stdout. */
-async function sh(command: string, stdin?: string): Promise<string> {
-  const r = await run(command, stdin);
-  if (r.code !== 0) throw new Error(`\`${command}\` exited ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-const tool = (args: string) => run(`spark-pg ${args}`);
+const host = toolSandboxHost({ tool: "spark-pg", root: PG_ROOT, stateDir: path.join(ROOT, ".sandbox-pgtool"), diskSize: "6G", installDir: INSTALL_DIR, packages: PACKAGES, config: CONFIG });
+const { run, sh, tool, status, uri, withConfig } = host;
 /** One query through `spark-pg connect`: TCP to the instance's address with its own role and password. */
 const sql = async (name: string, query: string) => (await sh(`spark-pg connect ${name} -- -XtAc ${posixQuote(query)}`)).trim();
-const status = async (name: string) => JSON.parse(await sh(`spark-pg status ${name} --json`));
-const uri = async (name: string) => (await sh(`spark-pg connect ${name} --uri`)).trim();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** psql with explicit credentials, to prove what the server refuses. */
 function login(port: number, user: string, password: string, query = "select current_user") {
@@ -73,35 +41,11 @@ async function sourceState(name: string) {
   return { pid: s.pid, record: await sh(`cat ${PG_ROOT}/${name}/instance.json`), accounts: await sql(name, ACCOUNTS_DIGEST) };
 }
 
-async function installTool(): Promise<void> {
-  const files = ["spark-pg", ...readdirSync(path.join(TOOL_SOURCE, "sparks_host")).filter((f) => f.endsWith(".py")).map((f) => `sparks_host/${f}`)];
-  await sh(`rm -rf ${INSTALL_DIR} && mkdir -p ${INSTALL_DIR}/sparks_host`);
-  for (const file of files) await sh(`cat > ${INSTALL_DIR}/${file}`, readFileSync(path.join(TOOL_SOURCE, file), "utf8"));
-  await sh(`chmod 0755 ${INSTALL_DIR}/spark-pg && ln -sfn ${INSTALL_DIR}/spark-pg /usr/local/sbin/spark-pg`);
-}
-
 describe.skipIf(blocker !== undefined)("spark-pg on a sandbox host", () => {
   let mainPort: number;
   let mainPassword: string;
 
-  beforeAll(async () => {
-    const started = Date.now();
-    await sandboxUp({ stateDir: STATE_DIR, diskSize: "6G" });
-    const connection = readConnection(statePaths(STATE_DIR).connection);
-    if (!connection) throw new Error(`no connection file in ${STATE_DIR}`);
-    session = await SshSession.open(
-      { host: connection.address, port: connection.port, user: connection.user, hostKey: connection.hostKey, privateKey: readFileSync(connection.privateKeyPath, "utf8") },
-      { attempts: 5 },
-    );
-    await sh(HOST_SETUP);
-    await installTool();
-    await sh("cat > /etc/sparks/spark-pg.json", JSON.stringify(CONFIG));
-    console.log(`spark-pg host ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  });
-  afterAll(async () => {
-    session?.close();
-    await sandboxDown({ stateDir: STATE_DIR });
-  });
+  host.upForTests();
 
   it("setup installs the unit templates once, then changes nothing", async () => {
     expect(await sh("spark-pg setup")).toBe("sparks-result: changed\n");
@@ -331,28 +275,22 @@ describe.skipIf(blocker !== undefined)("spark-pg on a sandbox host", () => {
 
     it("an exhausted port pool exits 5", async () => {
       const before = [await sh(FOOTPRINT), await sourceState("main")];
-      await sh("cat > /etc/sparks/spark-pg.json", JSON.stringify({ ...CONFIG, ports: [mainPort, mainPort] }));
-      try {
+      await withConfig({ ...CONFIG, ports: [mainPort, mainPort] }, async () => {
         const r = await tool("fork main x1");
         expect(r.stderr).toContain(`spark-pg: error: port pool ${mainPort}-${mainPort} is exhausted`);
         expect(r.code).toBe(5);
-      } finally {
-        await sh("cat > /etc/sparks/spark-pg.json", JSON.stringify(CONFIG));
-      }
+      });
       expect([await sh(FOOTPRINT), await sourceState("main")]).toEqual(before);
     });
 
     it("a pool inside the host's ephemeral port range exits 1 and names ports", async () => {
       const before = [await sh(FOOTPRINT), await sourceState("main")];
       const [first] = (await sh("cat /proc/sys/net/ipv4/ip_local_port_range")).trim().split(/\s+/).map(Number);
-      await sh("cat > /etc/sparks/spark-pg.json", JSON.stringify({ ...CONFIG, ports: [first - 2, first + 2] }));
-      try {
+      await withConfig({ ...CONFIG, ports: [first - 2, first + 2] }, async () => {
         const r = await tool("fork main x1");
         expect(r.stderr).toContain(`spark-pg: error: ports: the pool ${first - 2}-${first + 2} overlaps this host's ephemeral port range ${first}-`);
         expect(r.code).toBe(1);
-      } finally {
-        await sh("cat > /etc/sparks/spark-pg.json", JSON.stringify(CONFIG));
-      }
+      });
       expect([await sh(FOOTPRINT), await sourceState("main")]).toEqual(before);
     });
 

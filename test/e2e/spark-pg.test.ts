@@ -1,33 +1,15 @@
-import { mkdirSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sandboxDown, sandboxUp } from "../../sandbox";
-import { e2eBlocker, ROOT, runCli, sandboxShell, sandboxStackFile } from "./support";
+import { describe, expect, it } from "vitest";
+import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile } from "./support";
 
-const blocker = e2eBlocker();
-if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
-if (blocker) console.warn(`skipping the SparkPg e2e tests: ${blocker}`);
+const blocker = e2eBlockerFor("the SparkPg e2e tests");
 
 /** This file's own sandbox host, apart from the foundation tests' and the tool test's. */
 const STATE_DIR = path.join(ROOT, ".sandbox-e2e-pg");
-const RESULTS = path.join(ROOT, "test-results");
-const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-pg.json");
+const { apply: applyStack, verify, onHost } = sandboxDeploy(STATE_DIR, path.join(RESULTS, "verify-manifest-sandbox-pg.json"));
 /** The sandbox stack with its btrfs volume and spark-pg only: this file tests spark-pg. */
 const STACK = sandboxStackFile("pg", ["sparkPg"]);
-const applyStack = (file: string, ...args: string[]) =>
-  runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", file, "--manifest-out", MANIFEST, ...args], STATE_DIR);
 const apply = (...args: string[]) => applyStack(STACK, ...args);
-const verify = (junit: string, ...args: string[]) =>
-  runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit), ...args], STATE_DIR);
-
-async function onHost(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const shell = await sandboxShell(STATE_DIR);
-  try {
-    return await shell.run(command);
-  } finally {
-    shell.close();
-  }
-}
 
 /** The same stack with instance main and its volume protected: destroy must leave main running. */
 const protectedStackFile = (): string =>
@@ -37,13 +19,7 @@ const protectedStackFile = (): string =>
   });
 
 describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
-  beforeAll(async () => {
-    mkdirSync(RESULTS, { recursive: true });
-    await sandboxUp({ stateDir: STATE_DIR, diskSize: "8G" });
-  });
-  afterAll(async () => {
-    await sandboxDown({ stateDir: STATE_DIR });
-  });
+  sandboxHostForTests(STATE_DIR, "8G");
 
   it("apply installs postgres and the tool, and creates main and its fork fixtures", async () => {
     const run = await apply();

@@ -1,20 +1,11 @@
-import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SshSession, type ExecResult } from "../../lib/ssh";
+import { describe, expect, it } from "vitest";
 import { posixQuote } from "../../lib/shell-quote";
-import { sandboxDown, sandboxUp } from "../../sandbox";
-import { readConnection } from "../../sandbox/connection";
-import { statePaths } from "../../sandbox/paths";
-import { e2eBlocker, ROOT } from "./support";
+import { e2eBlockerFor, ROOT } from "./support";
+import { footprint, sleep, toolSandboxHost } from "./tool-support";
 
-const blocker = e2eBlocker();
-if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
-if (blocker) console.warn(`skipping the spark-redis e2e tests: ${blocker}`);
+const blocker = e2eBlockerFor("the spark-redis e2e tests");
 
-/** This file's own sandbox host: the tool test never shares one with the deploy tests. */
-const STATE_DIR = path.join(ROOT, ".sandbox-redistool");
-const TOOL_SOURCE = path.join(ROOT, "host-tools");
 const INSTALL_DIR = "/usr/local/lib/sparks/redis";
 const REDIS_ROOT = "/srv/sparks/redis";
 const MIN_FREE = 512 * 1024 * 1024;
@@ -22,20 +13,12 @@ const MAXMEMORY = 256 * 1024 * 1024;
 /** The sandbox shares the machine's network: loopback only, and only this port range. */
 const CONFIG = { root: REDIS_ROOT, listen: "127.0.0.1", ports: [26320, 26339], min_free_bytes: MIN_FREE, appendfsync: "everysec", save: "300 100", maxmemory: MAXMEMORY };
 
-const HOST_SETUP = `set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-# Debian's default instance would listen on the machine's 6379: it never starts here.
+const PACKAGES = `# Debian's default instance would listen on the machine's 6379: it never starts here.
 mkdir -p /etc/systemd/system/redis-server.service.d
 printf '[Unit]\\nConditionPathExists=/etc/redis/sparks-allow-default-instance\\n' > /etc/systemd/system/redis-server.service.d/sparks.conf
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends redis-server redis-tools python3 btrfs-progs iproute2 >/dev/null
-systemctl disable --quiet redis-server
-mkfs.btrfs -q -f -L sparks-data /dev/vdb
-mkdir -p /srv/sparks
-mount -o noatime /dev/vdb /srv/sparks
-btrfs quota enable /srv/sparks
-btrfs subvolume create ${REDIS_ROOT} >/dev/null
-mkdir -p /etc/sparks`;
+systemctl disable --quiet redis-server`;
 
 /**
  * Writes k:0, k:1, ... one at a time, each after the previous was acknowledged, until stopped.
@@ -67,28 +50,13 @@ while True:
 /** Lua on the fork: the first k:i (0 <= i <= ACKED) that is missing or wrong, or -1 when all are there. */
 const FIRST_MISSING = "for i = 0, tonumber(ARGV[1]) do if redis.call('GET', 'k:' .. i) ~= tostring(i) then return i end end return -1";
 
-/** What a failed or refused command must leave exactly as it was: instances, snapshots, passwords, units. */
-const FOOTPRINT = `ls -1a ${REDIS_ROOT} ${REDIS_ROOT}/.snapshots /etc/sparks/spark-redis
-ls -1 /etc/systemd/system /etc/systemd/system/multi-user.target.wants /etc/systemd/system/timers.target.wants 2>/dev/null | grep spark-redis || true
-btrfs subvolume list -o ${REDIS_ROOT} | awk '{print $NF}'
-btrfs subvolume list -o ${REDIS_ROOT}/.snapshots | awk '{print $NF}'
-systemctl list-units --plain --no-legend --state=active,activating,failed,auto-restart 'spark-redis*' | awk '{print $1, $3, $4}'`;
+const FOOTPRINT = footprint("spark-redis", REDIS_ROOT);
 
-let session: SshSession;
-const run = (command: string, stdin?: string): Promise<ExecResult> => session.exec(command, { stdin });
-/** Runs a command that must succeed; returns its stdout. */
-async function sh(command: string, stdin?: string): Promise<string> {
-  const r = await run(command, stdin);
-  if (r.code !== 0) throw new Error(`\`${command}\` exited ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-const tool = (args: string) => run(`spark-redis ${args}`);
+const host = toolSandboxHost({ tool: "spark-redis", root: REDIS_ROOT, stateDir: path.join(ROOT, ".sandbox-redistool"), diskSize: "4G", installDir: INSTALL_DIR, packages: PACKAGES, config: CONFIG });
+const { run, sh, tool, status, uri, withConfig } = host;
 /** One command through `spark-redis connect`: redis-cli over TCP as the instance's own user. */
 const cli = async (name: string, command: string) => (await sh(`spark-redis connect ${name} -- ${command}`)).trim();
-const status = async (name: string) => JSON.parse(await sh(`spark-redis status ${name} --json`));
-const uri = async (name: string) => (await sh(`spark-redis connect ${name} --uri`)).trim();
 const password = async (name: string) => (await sh(`cat /etc/sparks/spark-redis/${name}.password`)).trim();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** redis-cli with explicit credentials (or none), to prove what the server refuses. */
 function login(port: number, command: string, user?: string, secret?: string) {
@@ -102,34 +70,10 @@ async function sourceState(name: string) {
   return { pid: s.pid, record: await sh(`cat ${REDIS_ROOT}/${name}/instance.json`), keys: await cli(name, "DBSIZE"), fsync: await cli(name, "CONFIG GET appendfsync") };
 }
 
-async function installTool(): Promise<void> {
-  const files = ["spark-redis", ...readdirSync(path.join(TOOL_SOURCE, "sparks_host")).filter((f) => f.endsWith(".py")).map((f) => `sparks_host/${f}`)];
-  await sh(`rm -rf ${INSTALL_DIR} && mkdir -p ${INSTALL_DIR}/sparks_host`);
-  for (const file of files) await sh(`cat > ${INSTALL_DIR}/${file}`, readFileSync(path.join(TOOL_SOURCE, file), "utf8"));
-  await sh(`chmod 0755 ${INSTALL_DIR}/spark-redis && ln -sfn ${INSTALL_DIR}/spark-redis /usr/local/sbin/spark-redis`);
-}
-
 describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
   let mainPort: number;
 
-  beforeAll(async () => {
-    const started = Date.now();
-    await sandboxUp({ stateDir: STATE_DIR, diskSize: "4G" });
-    const connection = readConnection(statePaths(STATE_DIR).connection);
-    if (!connection) throw new Error(`no connection file in ${STATE_DIR}`);
-    session = await SshSession.open(
-      { host: connection.address, port: connection.port, user: connection.user, hostKey: connection.hostKey, privateKey: readFileSync(connection.privateKeyPath, "utf8") },
-      { attempts: 5 },
-    );
-    await sh(HOST_SETUP);
-    await installTool();
-    await sh("cat > /etc/sparks/spark-redis.json", JSON.stringify(CONFIG));
-    console.log(`spark-redis host ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  });
-  afterAll(async () => {
-    session?.close();
-    await sandboxDown({ stateDir: STATE_DIR });
-  });
+  host.upForTests();
 
   it("Debian's default instance is not running; setup installs the unit templates once", async () => {
     expect(await sh("systemctl is-active redis-server || true")).toBe("inactive\n");
@@ -299,14 +243,11 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
     await sh("systemctl stop spark-redis@e1");
     expect(await sh("spark-redis ensure e1 --fork-of main")).toMatch(/sparks-result: changed\n$/);
     expect(await sh("systemctl is-active spark-redis@e1")).toBe("active\n");
-    await sh("cat > /etc/sparks/spark-redis.json", JSON.stringify({ ...CONFIG, maxmemory: 128 * 1024 * 1024 }));
-    try {
+    await withConfig({ ...CONFIG, maxmemory: 128 * 1024 * 1024 }, async () => {
       expect(await sh("spark-redis ensure e1 --fork-of main")).toMatch(/settings changed, restarted\nsparks-result: changed\n$/);
       expect(await cli("e1", "CONFIG GET maxmemory")).toBe(`maxmemory\n${128 * 1024 * 1024}`);
       expect(await cli("e1", "ACL WHOAMI")).toBe("e1");
-    } finally {
-      await sh("cat > /etc/sparks/spark-redis.json", JSON.stringify(CONFIG));
-    }
+    });
     await sh("spark-redis destroy e1");
   });
 
@@ -346,27 +287,21 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
 
     it("an exhausted port pool exits 5", async () => {
       const before = [await sh(FOOTPRINT), await sourceState("main")];
-      await sh("cat > /etc/sparks/spark-redis.json", JSON.stringify({ ...CONFIG, ports: [mainPort, mainPort] }));
-      try {
+      await withConfig({ ...CONFIG, ports: [mainPort, mainPort] }, async () => {
         const r = await tool("fork main x1");
         expect(r.stderr).toContain(`spark-redis: error: port pool ${mainPort}-${mainPort} is exhausted`);
         expect(r.code).toBe(5);
-      } finally {
-        await sh("cat > /etc/sparks/spark-redis.json", JSON.stringify(CONFIG));
-      }
+      });
       expect([await sh(FOOTPRINT), await sourceState("main")]).toEqual(before);
     });
 
     it("a config without AOF-compatible settings is refused by name", async () => {
-      await sh("cat > /etc/sparks/spark-redis.json", JSON.stringify({ ...CONFIG, appendfsync: "sometimes", appendonly: false }));
-      try {
+      await withConfig({ ...CONFIG, appendfsync: "sometimes", appendonly: false }, async () => {
         const r = await tool("fork main x1");
         expect(r.stderr).toContain("unknown key 'appendonly'");
         expect(r.stderr).toContain("appendfsync: must be one of always, everysec, no");
         expect(r.code).toBe(1);
-      } finally {
-        await sh("cat > /etc/sparks/spark-redis.json", JSON.stringify(CONFIG));
-      }
+      });
     });
 
     it("a source that refuses the tool's credentials is not copied at all", async () => {

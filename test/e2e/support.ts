@@ -1,6 +1,9 @@
 import { execFile } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import * as path from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { projectRoot } from "../../lib/project-root";
+import { sandboxDown, sandboxUp } from "../../sandbox";
 import { openSandboxSession } from "../../sandbox/session";
 import { type SandboxService, writeSandboxStackVariant } from "../../sandbox/stack-variant";
 import type { ExecResult } from "../../lib/ssh";
@@ -31,6 +34,25 @@ export function e2eBlocker(): string | undefined {
   return undefined;
 }
 
+/** e2eBlocker for one file's `tests`: fails the run under CI, and says what it skips elsewhere. */
+export function e2eBlockerFor(tests: string): string | undefined {
+  const blocker = e2eBlocker();
+  if (blocker && process.env.CI) throw new Error(`e2e tests must run under CI, but cannot: ${blocker}`);
+  if (blocker) console.warn(`skipping ${tests}: ${blocker}`);
+  return blocker;
+}
+
+/** Boots a sandbox host in `stateDir` before the enclosing describe block's tests and takes it down after them. */
+export function sandboxHostForTests(stateDir: string, diskSize: string, hookTimeout?: number): void {
+  beforeAll(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    await sandboxUp({ stateDir, diskSize });
+  }, hookTimeout);
+  afterAll(async () => {
+    await sandboxDown({ stateDir });
+  }, hookTimeout);
+}
+
 export interface CliRun {
   code: number | null;
   output: string;
@@ -58,4 +80,29 @@ export function runCli(script: string, args: string[], stateDir = E2E_SANDBOX_DI
 export async function sandboxShell(stateDir = E2E_SANDBOX_DIR): Promise<{ run: (command: string) => Promise<ExecResult>; close: () => void }> {
   const session = await openSandboxSession(stateDir);
   return { run: (command) => session.exec(command), close: () => session.close() };
+}
+
+/** Runs one command in a root shell of its own on the sandbox host in `stateDir`. */
+export function onSandboxHost(stateDir: string): (command: string) => Promise<ExecResult> {
+  return async (command) => {
+    const shell = await sandboxShell(stateDir);
+    try {
+      return await shell.run(command);
+    } finally {
+      shell.close();
+    }
+  };
+}
+
+/**
+ * apply and verify as an operator runs them on the sandbox host in `stateDir`, with this file's own
+ * `manifest` (verify reads what apply wrote), and a shell on that host.
+ */
+export function sandboxDeploy(stateDir: string, manifest: string) {
+  return {
+    apply: (configFile: string, ...args: string[]) =>
+      runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", configFile, "--manifest-out", manifest, ...args], stateDir),
+    verify: (junit: string, ...args: string[]) => runCli("verify/cli.ts", ["--manifest", manifest, "--junit", path.join(RESULTS, junit), ...args], stateDir),
+    onHost: onSandboxHost(stateDir),
+  };
 }

@@ -3,55 +3,25 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HEADER_END, renderScriptBody, SCRIPTS_DIR } from "../../components/host-script";
-
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Record<string, any>;
-}
-
-const registered: Registered[] = [];
+import { afterAll, describe, expect, it } from "vitest";
+import { renderScriptBody, SCRIPTS_DIR } from "../../components/host-script";
+import { headerParams, HOST_KEY, mockPulumiRuntime, resolve, settle } from "./support";
 
 let Host: typeof import("../../components/host").Host;
 let BtrfsVolume: typeof import("../../components/btrfs-volume").BtrfsVolume;
 let SparkPg: typeof import("../../components/spark-pg").SparkPg;
 
-beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: () => ({}),
-    },
-    "sparks",
-    "unit",
-    false,
-  );
+const registered = mockPulumiRuntime(async () => {
   ({ Host } = await import("../../components/host"));
   ({ BtrfsVolume } = await import("../../components/btrfs-volume"));
   ({ SparkPg } = await import("../../components/spark-pg"));
 });
 
-const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGalMW02EhxsccJwMhKX2F6Avhwvj4VM0HeEsoKqxwY0";
-
 function newHost(name: string) {
   return new Host(name, { address: "203.0.113.10", hostKey: HOST_KEY, privateKey: pulumi.secret("KEY"), packages: ["htop"] });
 }
 
-const resolve = <T>(output: pulumi.Output<T>) => new Promise<T>((ok) => output.apply(ok));
-const settle = () => new Promise((ok) => setTimeout(ok, 50));
 const named = (prefix: string) => registered.filter((r) => r.name.startsWith(prefix));
-
-/** The `NAME=value` lines of a rendered command's parameter header, values as rendered. */
-function headerParams(remoteCommand: string): Record<string, string> {
-  const lines = remoteCommand.split("\n");
-  const header = lines.slice(2, lines.indexOf(HEADER_END));
-  return Object.fromEntries(header.map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
-}
 
 describe("Host", () => {
   it("registers wait-for-ssh and base packages under its own name, with one pinned connection", async () => {

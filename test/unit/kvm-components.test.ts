@@ -1,12 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { HOST_KEY, mockPulumiRuntime, settle, type Registered } from "./support";
 
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Record<string, any>;
-}
-const registered: Registered[] = [];
 let mods: {
   Host: typeof import("../../components/host").Host;
   BtrfsVolume: typeof import("../../components/btrfs-volume").BtrfsVolume;
@@ -14,19 +9,7 @@ let mods: {
   KvmGuest: typeof import("../../components/kvm-guest").KvmGuest;
 };
 
-beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: () => ({}),
-    },
-    "sparks",
-    "unit",
-    false,
-  );
+const registered = mockPulumiRuntime(async () => {
   mods = {
     Host: (await import("../../components/host")).Host,
     BtrfsVolume: (await import("../../components/btrfs-volume")).BtrfsVolume,
@@ -34,9 +17,6 @@ beforeAll(async () => {
     KvmGuest: (await import("../../components/kvm-guest")).KvmGuest,
   };
 });
-
-const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGalMW02EhxsccJwMhKX2F6Avhwvj4VM0HeEsoKqxwY0";
-const settle = () => new Promise((ok) => setTimeout(ok, 100));
 
 /** One host with a KVM setup and one guest named g, edited by `edit`; returns the guest's domain command. */
 async function guestCommand(prefix: string, edit: (guest: any) => void = () => {}): Promise<Registered> {
@@ -56,7 +36,7 @@ async function guestCommand(prefix: string, edit: (guest: any) => void = () => {
   const guest: any = { host, kvm, domainType: "qemu", image: "tiny", network: "inside", vcpus: 1, memory: "256M", diskSize: "1G" };
   edit(guest);
   new KvmGuest(`${prefix}-kvm-guest-g`, "g", guest);
-  await settle();
+  await settle(100);
   return registered.find((r) => r.name === `${prefix}-kvm-guest-g-domain`) as Registered;
 }
 

@@ -1,48 +1,19 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
-import { HEADER_END } from "../../components/host-script";
+import { describe, expect, it } from "vitest";
+import { headerParams, HOST_KEY, mockPulumiRuntime, resolve, settle } from "./support";
 
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Record<string, any>;
-}
-
-const registered: Registered[] = [];
 let Host: typeof import("../../components/host").Host;
 let BtrfsVolume: typeof import("../../components/btrfs-volume").BtrfsVolume;
 let Redis: typeof import("../../components/redis").Redis;
 
-beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: () => ({}),
-    },
-    "sparks",
-    "unit",
-    false,
-  );
+const registered = mockPulumiRuntime(async () => {
   ({ Host } = await import("../../components/host"));
   ({ BtrfsVolume } = await import("../../components/btrfs-volume"));
   ({ Redis } = await import("../../components/redis"));
 });
-
-const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGalMW02EhxsccJwMhKX2F6Avhwvj4VM0HeEsoKqxwY0";
-const resolve = <T>(output: pulumi.Output<T>) => new Promise<T>((ok) => output.apply(ok));
-const settle = () => new Promise((ok) => setTimeout(ok, 50));
 const named = (prefix: string) => registered.filter((r) => r.name.startsWith(prefix));
-
-function headerParams(remoteCommand: string): Record<string, string> {
-  const lines = remoteCommand.split("\n");
-  const header = lines.slice(2, lines.indexOf(HEADER_END));
-  return Object.fromEntries(header.map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
-}
 
 function newRedis(hostName: string, extra: Record<string, unknown> = {}) {
   const host = new Host(hostName, { address: "203.0.113.10", hostKey: HOST_KEY, privateKey: pulumi.secret("KEY") });
