@@ -16,6 +16,14 @@ database `app` and `create extension pg_buffercache` in its database `postgres`.
   sb32      forks SOURCE-sb32 instead: a fork of SOURCE restarted with shared_buffers = 32MB
   ckpt2     an extra CHECKPOINT issued just before `spark-pg fork` (timed as part of the fork)
   old1ckpt  runs the tool at /root/old/spark-pg (a copy of the previous version) instead
+  nocompress  forks SOURCE-nocomp instead: a fork of SOURCE (made before the trials if missing) whose
+            data directory's files and directories all got `chattr +m` (btrfs NOCOMPRESS: new writes
+            are not compressed despite the mount's compress=zstd; new files inherit it from their
+            directory; extents written before stay compressed until rewritten)
+  nodatacow   forks SOURCE-nocow instead: a fork of SOURCE (made before the trials if missing),
+            stopped, its data directory copied file by file (no reflink) into a fresh `chattr +C`
+            directory so every file is NOCOW from birth (no compression, no data checksums, in-place
+            overwrites while no snapshot shares the extent), then started again
 Prints one line per trial on stderr, a JSON summary per arm on stdout."""
 import argparse, json, os, statistics, subprocess, sys, time
 BIN = "/usr/lib/postgresql/15/bin"
@@ -29,6 +37,8 @@ ARMS = {
     "ckpt2": ({"checkpoint_timeout": "5min", "bgwriter_delay": "200ms", "bgwriter_lru_maxpages": "100", "bgwriter_lru_multiplier": "2"}, True),
     "old1ckpt": ({"checkpoint_timeout": "5min", "bgwriter_delay": "200ms", "bgwriter_lru_maxpages": "100", "bgwriter_lru_multiplier": "2"}, True),
     "new2ckpt": ({"checkpoint_timeout": "5min", "bgwriter_delay": "200ms", "bgwriter_lru_maxpages": "100", "bgwriter_lru_multiplier": "2"}, True),
+    "nocompress": ({"checkpoint_timeout": "5min", "bgwriter_delay": "200ms", "bgwriter_lru_maxpages": "100", "bgwriter_lru_multiplier": "2"}, True),
+    "nodatacow": ({"checkpoint_timeout": "5min", "bgwriter_delay": "200ms", "bgwriter_lru_maxpages": "100", "bgwriter_lru_multiplier": "2"}, True),
     "noquota": ({"checkpoint_timeout": "5min", "bgwriter_delay": "200ms", "bgwriter_lru_maxpages": "100", "bgwriter_lru_multiplier": "2"}, False),
 }
 INV = ("select (select sum(abalance) from pgbench_accounts) = (select sum(bbalance) from pgbench_branches) and "
@@ -51,6 +61,33 @@ def set_quota(on):
     else:
         sh("btrfs", "quota", "disable", "/srv/sparks")
 
+# Arms that fork a source of their own instead of SOURCE: its name suffix.
+DERIVED = {"sb32": "sb32", "nocompress": "nocomp", "nodatacow": "nocow"}
+
+def exists(name):
+    return subprocess.run(["spark-pg", "status", name, "--json"], capture_output=True).returncode == 0
+
+def prepare(source, arm):
+    """Makes SOURCE-nocomp / SOURCE-nocow when missing (sb32's source is made by hand, see the docstring)."""
+    name = f"{source}-{DERIVED[arm]}"
+    if arm == "sb32" or exists(name): return
+    sh("spark-pg", "fork", source, name)
+    data = os.path.join(json.loads(sh("spark-pg", "status", name, "--json"))["path"], "data")
+    if arm == "nocompress":
+        sh("chattr", "-R", "+m", data)
+        if "m" not in sh("lsattr", "-d", data).split()[0]: raise SystemExit(f"chattr +m did not stick on {data}")
+    else:
+        sh("spark-pg", "stop", name)
+        old = data + ".cow"
+        os.rename(data, old)
+        os.mkdir(data, 0o700); sh("chattr", "+C", data); sh("chown", "postgres:postgres", data); os.chmod(data, 0o700)
+        sh("cp", "-a", "--reflink=never", old + "/.", data + "/")
+        cow = [l for l in sh("lsattr", "-R", data).splitlines() if l and not l.endswith(":") and "C" not in l.split()[0]]
+        if cow: raise SystemExit(f"not NOCOW after the copy: {cow[:3]}")
+        sh("rm", "-rf", old)
+        sh("spark-pg", "start", name)
+    print(f"prepared {name} for arm {arm}", file=sys.stderr, flush=True)
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("source"); ap.add_argument("--arms", default="base,ckpt30,bgw"); ap.add_argument("--rounds", type=int, default=4)
@@ -59,11 +96,13 @@ def main():
     arms = a.arms.split(",")
     res = {arm: [] for arm in arms}
     pgb = None
+    for arm in arms:
+        if arm in DERIVED: prepare(a.source, arm)
     try:
         for r in range(a.rounds):
             for arm in (arms if r % 2 == 0 else list(reversed(arms))):
                 settings, q = ARMS[arm]
-                src = a.source + "-sb32" if arm == "sb32" else a.source
+                src = f"{a.source}-{DERIVED[arm]}" if arm in DERIVED else a.source
                 port = json.loads(sh("spark-pg", "status", src, "--json"))["port"]
                 set_quota(q)
                 pgb = subprocess.Popen([f"{BIN}/pgbench", "-c", "4", "-j", "4", "-T", "36000", "-n", sh("spark-pg", "connect", src, "--uri")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -88,7 +127,7 @@ def main():
                 inv = subprocess.run([f"{BIN}/psql", "-X", "-tAc", INV, furi], capture_output=True, text=True).stdout.strip() == "t"
                 pgb.terminate(); pgb.wait(); pgb = None
                 sh("spark-pg", "destroy", name)
-                row = {"ready_s": round(cmd + fq, 3), "steps": json.loads(f.stdout)["timings_ms"], "tps": round(tps), "pre_checkpoint_ms": pre_ms, "dirty_buffers": dirty, "load1": load, "invariant": inv and ok1}
+                row = {"ready_s": round(cmd + fq, 3), "steps": json.loads(f.stdout)["timings_ms"], "tps": round(tps), "pre_checkpoint_ms": pre_ms, "dirty_buffers": dirty, "load1": load, "source": src, "invariant": inv and ok1}
                 res[arm].append(row); print(arm, json.dumps(row), file=sys.stderr, flush=True)
     finally:
         if pgb: pgb.terminate()
