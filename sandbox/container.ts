@@ -85,9 +85,12 @@ export function containerPids(p: StatePaths): number[] {
   });
 }
 
-/** Detached in its own session so neither our exit nor a Ctrl-C at our terminal reaches the container. */
-export function startContainer(p: StatePaths, loopDevice: string): number {
-  const log = fs.openSync(p.log, "w");
+/**
+ * Detached in its own session so neither our exit nor a Ctrl-C at our terminal reaches the container.
+ * `appendLog` keeps the previous boot's nspawn.log (a reboot) instead of starting it afresh.
+ */
+export function startContainer(p: StatePaths, loopDevice: string, opts: { appendLog?: boolean } = {}): number {
+  const log = fs.openSync(p.log, opts.appendLog ? "a" : "w");
   try {
     // zx's $ buffers output in memory and ties the child to us; a long-lived daemon needs plain spawn.
     const child = spawn("systemd-nspawn", nspawnArgs(p, loopDevice), {

@@ -30,24 +30,53 @@ export async function attachBlankDisk(image: string, sizeBytes: number): Promise
   } finally {
     fs.closeSync(fd);
   }
+  return losetupAttach(image);
+}
+
+/** The loop device already backed by `image` (a reboot keeps it), else a newly attached one. */
+export async function attachDisk(image: string): Promise<string> {
+  if (!fs.existsSync(image)) throw new Error(`disk image ${image} is gone`);
+  const [attached] = loopsBackedBy(await listLoops(), image);
+  return attached ?? losetupAttach(image);
+}
+
+async function losetupAttach(image: string): Promise<string> {
   const device = (await sh`losetup --find --show ${image}`).stdout.trim();
   if (!/^\/dev\/loop\d+$/.test(device)) throw new Error(`losetup returned "${device}"`);
   return device;
 }
 
-interface LoopInfo {
+export interface LoopDevice {
   name: string;
-  "back-file"?: string | null;
+  /** The backing file as losetup names it; " (deleted)" is cut off and reported in `deleted`. */
+  backFile: string;
+  deleted: boolean;
+}
+
+/** `losetup --json --list --output NAME,BACK-FILE`. */
+export function parseLoopList(json: string): LoopDevice[] {
+  if (!json.trim()) return [];
+  const list = (JSON.parse(json) as { loopdevices?: { name: string; "back-file"?: string | null }[] }).loopdevices ?? [];
+  return list.map((l) => {
+    const raw = l["back-file"] ?? "";
+    const deleted = raw.endsWith(" (deleted)");
+    return { name: l.name, backFile: deleted ? raw.slice(0, -" (deleted)".length) : raw, deleted };
+  });
+}
+
+/** Devices still backed by the file at `image`: one whose image was deleted (and maybe re-created) is not. */
+export function loopsBackedBy(loops: LoopDevice[], image: string): string[] {
+  return loops.filter((l) => l.backFile === image && !l.deleted).map((l) => l.name);
+}
+
+async function listLoops(): Promise<LoopDevice[]> {
+  const out = await sh`losetup --json --list --output NAME,BACK-FILE`.nothrow();
+  return out.exitCode === 0 ? parseLoopList(out.stdout) : [];
 }
 
 /** Loop devices whose backing file lies under `dir`, including images already deleted. */
 export async function loopDevicesUnder(dir: string): Promise<string[]> {
-  const out = await sh`losetup --json --list --output NAME,BACK-FILE`.nothrow();
-  if (out.exitCode !== 0 || !out.stdout.trim()) return [];
-  const list = (JSON.parse(out.stdout) as { loopdevices: LoopInfo[] }).loopdevices;
-  return list
-    .filter((l) => (l["back-file"] ?? "").replace(/ \(deleted\)$/, "").startsWith(dir + "/"))
-    .map((l) => l.name);
+  return (await listLoops()).filter((l) => l.backFile.startsWith(dir + "/")).map((l) => l.name);
 }
 
 export async function detachLoopsUnder(dir: string): Promise<string[]> {

@@ -26,7 +26,7 @@ export const MASKED_UNITS = [
 export function sshdConfig(address: string, port: number): string {
   // Settings come before the Include: sshd keeps the first value it reads, so drop-ins cannot widen them.
   return [
-    "# Written by sparks sandbox up; regenerated on every up.",
+    "# Written by sparks sandbox up; regenerated on every up (and by reboot when the port changes).",
     `ListenAddress ${address}:${port}`,
     "AddressFamily inet",
     "HostKey /etc/ssh/ssh_host_ed25519_key",
@@ -42,6 +42,11 @@ export function sshdConfig(address: string, port: number): string {
   ].join("\n");
 }
 
+/** Also used alone by reboot, when the previous port was taken while the container was down. */
+export function writeSshdConfig(root: string, ssh: { address: string; port: number }): void {
+  writeInRoot(root, "etc/ssh/sshd_config", sshdConfig(ssh.address, ssh.port));
+}
+
 export function configureGuest(root: string, ssh: { address: string; port: number }): void {
   writeInRoot(root, "etc/hostname", `${HOSTNAME}\n`);
   writeInRoot(
@@ -52,6 +57,6 @@ export function configureGuest(root: string, ssh: { address: string; port: numbe
   // Each sandbox is a distinct host to systemd and journald; the image's id is shared by all.
   writeInRoot(root, "etc/machine-id", `${randomBytes(16).toString("hex")}\n`, 0o444);
   writeInRoot(root, "etc/resolv.conf", fs.readFileSync("/etc/resolv.conf", "utf8"));
-  writeInRoot(root, "etc/ssh/sshd_config", sshdConfig(ssh.address, ssh.port));
+  writeSshdConfig(root, ssh);
   for (const unit of MASKED_UNITS) symlinkInRoot(root, `etc/systemd/system/${unit}`, "/dev/null");
 }

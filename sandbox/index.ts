@@ -5,3 +5,4 @@ export type { SandboxConnection } from "./connection";
 export { SandboxError } from "./log";
 export { statePaths } from "./paths";
 export { openSandboxSession } from "./session";
+export { sandboxReboot, rebootSummary, type RebootOptions, type RebootResult } from "./reboot";

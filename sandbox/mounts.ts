@@ -44,6 +44,11 @@ export function overlaysUsing(lower: string): MountEntry[] {
   );
 }
 
+/** The overlay mounted at `target`, if one is. */
+export function overlayAt(target: string, mounts: MountEntry[] = readMounts()): MountEntry | undefined {
+  return mounts.find((m) => m.mountPoint === target && m.fsType === "overlay");
+}
+
 export async function mountOverlay(lower: string, upper: string, work: string, target: string): Promise<void> {
   for (const dir of [upper, work, target]) fs.mkdirSync(dir, { recursive: true });
   await sh`mount -t overlay overlay -o ${`lowerdir=${lower},upperdir=${upper},workdir=${work}`} ${target}`;

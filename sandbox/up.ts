@@ -1,18 +1,18 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fingerprint, hostKeyBlob } from "../lib/host-key";
-import { writeConnection, type SandboxConnection } from "./connection";
-import { startContainer } from "./container";
+import { bootContainer, sayLogTail, sshTarget } from "./boot";
+import type { SandboxConnection } from "./connection";
 import { attachBlankDisk, formatBytes, parseDiskSize } from "./disk";
 import { configureGuest } from "./guest-config";
 import { withLock } from "./lock";
-import { say, SandboxError, seconds } from "./log";
+import { say, SandboxError } from "./log";
 import { mountOverlay } from "./mounts";
 import { statePaths, type StatePaths } from "./paths";
-import { freePort, portIsFree } from "./port";
+import { freePort } from "./port";
 import { requireRootOnLinux, requireTools } from "./preflight";
 import { ensureRootfs } from "./rootfs";
-import { exposedListeners, sshRun, waitForSsh, waitForSystem, type SshTarget } from "./ssh";
+import { sshRun } from "./ssh";
 import { authorizeClientKey, newClientKey, newHostKey, writeKnownHosts } from "./ssh-keys";
 import { findLeftovers, isEmpty, teardown } from "./teardown";
 
@@ -35,18 +35,6 @@ export interface UpResult {
 
 const ADDRESS = "127.0.0.1";
 const USER = "root";
-
-export function sshTarget(p: StatePaths, c: Pick<SandboxConnection, "address" | "port" | "user">): SshTarget {
-  return { address: c.address, port: c.port, user: c.user, privateKeyPath: p.key, knownHosts: p.knownHosts };
-}
-
-function logTail(p: StatePaths, lines = 20): string[] {
-  try {
-    return fs.readFileSync(p.log, "utf8").trimEnd().split("\n").slice(-lines);
-  } catch {
-    return [];
-  }
-}
 
 async function reuseIfUp(p: StatePaths, started: number): Promise<UpResult | undefined> {
   const left = await findLeftovers(p);
@@ -77,29 +65,7 @@ async function boot(p: StatePaths, lower: string, sizeBytes: number, started: nu
   const hostKey = await newHostKey(p.root);
   writeKnownHosts(p.knownHosts, ADDRESS, port, hostKey);
   const loopDevice = await attachBlankDisk(p.disk, sizeBytes);
-
-  // Another process may have taken the port since we picked it; sshd would then fail to bind.
-  if (!(await portIsFree(port, ADDRESS))) throw new Error(`port ${port} was taken before boot; run up again`);
-  const nspawnPid = startContainer(p, loopDevice);
-  say(`booting container (nspawn pid ${nspawnPid}, sshd on ${ADDRESS}:${port}, /dev/vdb = ${loopDevice})`);
-
-  const target = sshTarget(p, { address: ADDRESS, port, user: USER });
-  await waitForSsh(target, nspawnPid);
-  say(`ssh answers after ${seconds(started)}; waiting for systemd`);
-  await waitForSystem(target);
-  for (const line of await exposedListeners(target)) say(`warning: container listens beyond loopback: ${line.trim()}`);
-
-  const connection: SandboxConnection = {
-    address: ADDRESS,
-    port,
-    user: USER,
-    hostKey,
-    privateKeyPath: p.key,
-    disks: { "/dev/vdb": { loopDevice, image: p.disk, sizeBytes } },
-    nspawnPid,
-    startedAt: new Date().toISOString(),
-  };
-  writeConnection(p.connection, connection);
+  const connection = await bootContainer(p, { address: ADDRESS, port, user: USER, hostKey, loopDevice, sizeBytes }, started);
   return { alreadyUp: false, connection, connectionFile: p.connection, hostKeyFingerprint: fingerprint(hostKeyBlob(hostKey)), seconds: (Date.now() - started) / 1000 };
 }
 
@@ -125,11 +91,7 @@ export async function sandboxUp(opts: UpOptions = {}): Promise<UpResult> {
     try {
       return await boot(p, lower, sizeBytes, started);
     } catch (e) {
-      const tail = logTail(p);
-      if (tail.length > 0) {
-        say("last lines of nspawn.log:");
-        for (const line of tail) say(`  ${line}`);
-      }
+      sayLogTail(p);
       say(`up failed: ${(e as Error).message}; removing what was set up`);
       await teardown(p, say).catch((te: Error) => say(`cleanup also failed: ${te.message}`));
       throw e instanceof SandboxError ? e : new SandboxError((e as Error).message);
