@@ -8,6 +8,9 @@ import type { Host } from "./host";
 import { hostCommand } from "./host-command";
 import { SCRIPTS_DIR } from "./host-script";
 
+/** How long a guest gets for an ACPI shutdown, on a restart or when the host shuts down. */
+export const DEFAULT_SHUTDOWN_SECONDS = 30;
+
 /** The init of the built direct-kernel-boot image. */
 export const GUEST_INIT = path.join(__dirname, "kvm", "guest-init.sh");
 
@@ -52,6 +55,8 @@ export interface KvmHostArgs {
   subvolume: string;
   /** Settings for /etc/libvirt/qemu.conf (`key = value`, value verbatim); default none. */
   qemuConf?: Record<string, string>;
+  /** How long a guest gets to shut down (ACPI) when the host does; default 30. */
+  shutdownSeconds?: number;
   networks: KvmNetworkArgs[];
   images: KvmImageArgs[];
 }
@@ -88,6 +93,7 @@ export class KvmHost extends pulumi.ComponentResource {
     this.root = `${args.volume.expected.mountpoint}/${args.subvolume}`;
     const packages = this.createPackages(name, args);
     this.ready = this.createQemuConf(name, args, packages);
+    this.createGuestsShutdown(name, args, packages);
     for (const network of args.networks) {
       this.networks[network.name] = { ...network, ready: network.mode === "user" ? undefined : this.createNetwork(name, args, network) };
     }
@@ -105,11 +111,22 @@ export class KvmHost extends pulumi.ComponentResource {
 
   private createQemuConf(name: string, args: KvmHostArgs, packages: pulumi.Resource) {
     const settings = Object.entries(args.qemuConf ?? {}).map(([key, value]) => `${key} = ${value}`);
-    return hostCommand(
-      `${name}-qemu-conf`,
-      { connection: args.host.connection, create: { script: "kvm/qemu-conf.sh", params: { SETTINGS: settings } } },
-      { parent: this, dependsOn: [packages] },
-    );
+    const params = { CONF: "/etc/libvirt/qemu.conf", MODE: "0600", LABEL: "kvm qemuConf", SETTINGS: settings, RESTART_UNIT: "libvirtd.service" };
+    return hostCommand(`${name}-qemu-conf`, { connection: args.host.connection, create: { script: "kvm/managed-settings.sh", params } }, { parent: this, dependsOn: [packages] });
+  }
+
+  /**
+   * What libvirt-guests does when the host shuts down and boots: each guest gets the same ACPI
+   * shutdown time as a restart (Debian's default waits 300 s for a guest that ignores ACPI, holding
+   * the host's reboot), and at boot the declared autostart alone decides which guests start.
+   */
+  private createGuestsShutdown(name: string, args: KvmHostArgs, packages: pulumi.Resource) {
+    // libvirt-guests reads 0 as "wait forever".
+    const timeout = Math.max(1, args.shutdownSeconds ?? DEFAULT_SHUTDOWN_SECONDS);
+    const settings = ["ON_BOOT=ignore", "ON_SHUTDOWN=shutdown", `SHUTDOWN_TIMEOUT=${timeout}`];
+    // Read by libvirt-guests when it runs: no restart.
+    const params = { CONF: "/etc/default/libvirt-guests", MODE: "0644", LABEL: "kvm host shutdown", SETTINGS: settings, RESTART_UNIT: "" };
+    return hostCommand(`${name}-libvirt-guests`, { connection: args.host.connection, create: { script: "kvm/managed-settings.sh", params } }, { parent: this, dependsOn: [packages] });
   }
 
   private createNetwork(name: string, args: KvmHostArgs, network: KvmNetworkArgs) {

@@ -13,7 +13,7 @@ export function deployKvm(hostName: string, host: Host, volumes: Record<string, 
   const kvmHost = new KvmHost(
     `${hostName}-kvm`,
     // Validation made sure the volume is declared on this host.
-    { host, volume: volumes[kvm.volume], subvolume: kvm.subvolume, qemuConf: kvm.qemuConf, networks: kvm.networks, images: kvm.images },
+    { host, volume: volumes[kvm.volume], subvolume: kvm.subvolume, qemuConf: kvm.qemuConf, shutdownSeconds: kvm.shutdownSeconds, networks: kvm.networks, images: kvm.images },
     { parent: host },
   );
   const guests = (kvm.guests ?? []).map(

@@ -17,7 +17,7 @@ export interface KvmConfig {
   networks: KvmNetworkConfig[];
   /** Base images the guests are cloned from. */
   images: KvmImageConfig[];
-  /** How long a restart waits for a guest to shut down (ACPI) before it is stopped hard; default 30. */
+  /** How long a restart, or the host's own shutdown, waits for a guest to shut down (ACPI) before it is stopped hard; default 30. */
   shutdownSeconds?: number;
   /** How long verify waits for a running guest to reach userspace (its readiness line); default 120. */
   bootSeconds?: number;

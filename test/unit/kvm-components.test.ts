@@ -69,4 +69,12 @@ describe("KvmGuest: in place or replace", () => {
     expect(registered.filter((r) => r.name.startsWith("h-kvm-network"))).toEqual([]);
     expect(registered.map((r) => r.name)).toEqual(expect.arrayContaining(["h-kvm-packages", "h-kvm-qemu-conf", "h-kvm-image-tiny", "h-kvm-image-debian-12"]));
   });
+
+  it("gives guests the default shutdown time when the host shuts down, and lets autostart alone decide the boot", async () => {
+    await guestCommand("i");
+    const script = registered.find((r) => r.name === "i-kvm-libvirt-guests")?.inputs.create as string;
+    expect(script).toContain("CONF=/etc/default/libvirt-guests");
+    expect(script).toContain("SETTINGS=(ON_BOOT=ignore ON_SHUTDOWN=shutdown SHUTDOWN_TIMEOUT=30)");
+    expect(script).toContain("RESTART_UNIT=''");
+  });
 });

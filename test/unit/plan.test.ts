@@ -87,7 +87,7 @@ describe("plan: what each stack would run", () => {
   it("deletes in the reverse order of creation", () => {
     const names = (text: string) => [...text.matchAll(/^(?:create|delete) (\S+)/gm)].map((m) => m[1]);
     // Commands with nothing to undo (no delete script) are forgotten, not deleted.
-    const created = names(plans.dev.stdout).filter((n) => !/wait-for-ssh|base-packages|kvm-packages|kvm-qemu-conf|kvm-image-/.test(n));
+    const created = names(plans.dev.stdout).filter((n) => !/wait-for-ssh|base-packages|kvm-packages|kvm-qemu-conf|kvm-libvirt-guests|kvm-image-/.test(n));
     const deleted = names(plans.devDestroy.stdout);
     expect(deleted).toEqual([...created].reverse());
   });
