@@ -22,7 +22,11 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
   sandboxHostForTests(STATE_DIR, "8G");
 
   it("apply installs postgres and the tool, and creates main and its fork fixtures", async () => {
+    // A host deployed with the previous layout: the tool's entry was the file /usr/local/lib/sparks/spark-pg.
+    const legacy = await onHost("mkdir -p /usr/local/lib/sparks/sparks_host && touch /usr/local/lib/sparks/sparks_host/pg.py && echo old > /usr/local/lib/sparks/spark-pg");
+    expect(legacy.code, legacy.stderr).toBe(0);
     const run = await apply();
+    expect(run.output).toContain("removed the previous layout's /usr/local/lib/sparks/spark-pg and /usr/local/lib/sparks/sparks_host");
     console.log(`first apply: ${run.seconds.toFixed(1)} s`);
     expect(run.output).toMatch(/sandbox-spark-pg-instance-fixtures: changed/);
     expect(run.output).toMatch(/^done: \d+ ran, [1-9]\d* changed/m);

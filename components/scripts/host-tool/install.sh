@@ -7,6 +7,14 @@
 # sparks-include: lib/owner.sh
 # sparks-include: lib/write-file.sh
 [ -d "$ROOT" ] || fail "instance root $ROOT does not exist: declare it as a subvolume of the volume"
+# The previous layout put spark-pg's entry at /usr/local/lib/sparks/spark-pg, a file, beside a
+# sparks_host/ that only it used: it makes way for the tool's own directory.
+parent=${INSTALL_DIR%/*}
+if [ -f "$INSTALL_DIR" ]; then
+  rm -f -- "$INSTALL_DIR"
+  rm -rf -- "$parent/sparks_host"
+  changed "removed the previous layout's $INSTALL_DIR and $parent/sparks_host"
+fi
 mkdir -p "$INSTALL_DIR/sparks_host" /etc/sparks
 fd=4
 for file in "${TOOL_FILES[@]}"; do
