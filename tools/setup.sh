@@ -25,6 +25,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get -q -y install --no-install-recommends "${missing[@]}"
 fi
 
+# Node trusts only its own CA bundle; where the machine reaches the registry through a TLS proxy,
+# that proxy's CA is in the system bundle, which ca-certificates keeps.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
+
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major node)" -lt "$NODE_MAJOR" ] && [ "$(node_major "$NODE_PREFIX/bin/node")" -lt "$NODE_MAJOR" ]; then
   say "installing Node $NODE_VERSION into $NODE_PREFIX (the machine's Node is older)"
