@@ -7,6 +7,7 @@ import type { BtrfsVolume } from "./btrfs-volume";
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
 import { SCRIPTS_DIR } from "./host-script";
+import type { KvmSettingExpectation } from "../verify/manifest";
 
 /** How long a guest gets for an ACPI shutdown, on a restart or when the host shuts down. */
 export const DEFAULT_SHUTDOWN_SECONDS = 30;
@@ -85,6 +86,8 @@ export class KvmHost extends pulumi.ComponentResource {
   readonly networks: Record<string, KvmNetworkArgs & { ready?: pulumi.Resource }> = {};
   /** Completes once libvirtd runs with its settings. */
   readonly ready: pulumi.Resource;
+  /** What verify checks of the settings written into libvirt's files. */
+  readonly expectedSettings: KvmSettingExpectation[] = [];
 
   constructor(name: string, args: KvmHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super(KvmHost.TYPE, name, {}, opts);
@@ -110,7 +113,9 @@ export class KvmHost extends pulumi.ComponentResource {
   }
 
   private createQemuConf(name: string, args: KvmHostArgs, packages: pulumi.Resource) {
-    const settings = Object.entries(args.qemuConf ?? {}).map(([key, value]) => `${key} = ${value}`);
+    const entries = Object.entries(args.qemuConf ?? {});
+    this.expectedSettings.push(...entries.map(([key, value]) => ({ file: "/etc/libvirt/qemu.conf", key, value })));
+    const settings = entries.map(([key, value]) => `${key} = ${value}`);
     const params = { CONF: "/etc/libvirt/qemu.conf", MODE: "0600", LABEL: "kvm qemuConf", SETTINGS: settings, RESTART_UNIT: "libvirtd.service" };
     return hostCommand(`${name}-qemu-conf`, { connection: args.host.connection, create: { script: "kvm/managed-settings.sh", params } }, { parent: this, dependsOn: [packages] });
   }
@@ -123,7 +128,9 @@ export class KvmHost extends pulumi.ComponentResource {
   private createGuestsShutdown(name: string, args: KvmHostArgs, packages: pulumi.Resource) {
     // libvirt-guests reads 0 as "wait forever".
     const timeout = Math.max(1, args.shutdownSeconds ?? DEFAULT_SHUTDOWN_SECONDS);
-    const settings = ["ON_BOOT=ignore", "ON_SHUTDOWN=shutdown", `SHUTDOWN_TIMEOUT=${timeout}`];
+    const entries: [string, string][] = [["ON_BOOT", "ignore"], ["ON_SHUTDOWN", "shutdown"], ["SHUTDOWN_TIMEOUT", String(timeout)]];
+    this.expectedSettings.push(...entries.map(([key, value]) => ({ file: "/etc/default/libvirt-guests", key, value })));
+    const settings = entries.map(([key, value]) => `${key}=${value}`);
     // Read by libvirt-guests when it runs: no restart.
     const params = { CONF: "/etc/default/libvirt-guests", MODE: "0644", LABEL: "kvm host shutdown", SETTINGS: settings, RESTART_UNIT: "" };
     return hostCommand(`${name}-libvirt-guests`, { connection: args.host.connection, create: { script: "kvm/managed-settings.sh", params } }, { parent: this, dependsOn: [packages] });

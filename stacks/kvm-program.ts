@@ -20,5 +20,5 @@ export function deployKvm(hostName: string, host: Host, volumes: Record<string, 
     (guest) =>
       new KvmGuest(`${hostName}-kvm-guest-${guest.name}`, guest.name, { host, kvm: kvmHost, domainType: kvm.domainType, shutdownSeconds: kvm.shutdownSeconds, ...guest }, { parent: kvmHost }),
   );
-  return { domainType: kvm.domainType, bootSeconds: kvm.bootSeconds ?? DEFAULT_BOOT_SECONDS, guests: guests.map((g) => g.expected) };
+  return { domainType: kvm.domainType, bootSeconds: kvm.bootSeconds ?? DEFAULT_BOOT_SECONDS, settings: kvmHost.expectedSettings, guests: guests.map((g) => g.expected) };
 }

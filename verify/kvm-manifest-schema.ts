@@ -1,6 +1,17 @@
 import type { JSONSchemaType } from "ajv";
 import { patterns } from "../lib/patterns";
-import type { KvmExpectation, KvmGuestExpectation } from "./kvm-manifest";
+import type { KvmExpectation, KvmGuestExpectation, KvmSettingExpectation } from "./kvm-manifest";
+
+const settingSchema: JSONSchemaType<KvmSettingExpectation> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["file", "key", "value"],
+  properties: {
+    file: { type: "string", pattern: patterns.absolutePath },
+    key: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+    value: { type: "string" },
+  },
+};
 
 const guestSchema: JSONSchemaType<KvmGuestExpectation> = {
   type: "object",
@@ -20,10 +31,11 @@ const guestSchema: JSONSchemaType<KvmGuestExpectation> = {
 export const kvmExpectationSchema: JSONSchemaType<KvmExpectation> = {
   type: "object",
   additionalProperties: false,
-  required: ["domainType", "bootSeconds", "guests"],
+  required: ["domainType", "bootSeconds", "settings", "guests"],
   properties: {
     domainType: { type: "string", enum: ["kvm", "qemu"] },
     bootSeconds: { type: "integer", minimum: 0, maximum: 3600 },
+    settings: { type: "array", items: settingSchema },
     guests: { type: "array", items: guestSchema },
   },
 };

@@ -4,6 +4,8 @@ export interface KvmExpectation {
   domainType: "kvm" | "qemu";
   /** How long a running guest may take to print its readiness line before "reached userspace" fails. */
   bootSeconds: number;
+  /** Settings the deploy writes into libvirt's files (qemu.conf, /etc/default/libvirt-guests). */
+  settings: KvmSettingExpectation[];
   guests: KvmGuestExpectation[];
 }
 
@@ -18,4 +20,11 @@ export interface KvmGuestExpectation {
   consoleLog: string;
   /** The instance-id of its NoCloud seed, which the readiness line must carry. */
   instanceId: string;
+}
+
+export interface KvmSettingExpectation {
+  file: string;
+  key: string;
+  /** As written after `=`, e.g. "[ ]" or "30". */
+  value: string;
 }

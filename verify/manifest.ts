@@ -1,6 +1,6 @@
 import type { KvmExpectation } from "./kvm-manifest";
 
-export type { KvmExpectation, KvmGuestExpectation } from "./kvm-manifest";
+export type { KvmExpectation, KvmGuestExpectation, KvmSettingExpectation } from "./kvm-manifest";
 
 /**
  * The verify manifest: what must be true on each host after a deploy. It is the contract between

@@ -48,6 +48,9 @@ describe.skipIf(blocker !== undefined)("KVM guest on the sandbox host (TCG)", ()
     const run = await verify("verify-kvm-after-apply.xml");
     for (const check of ["defined", "running", "autostart", "memory", "vCPUs", "reached userspace"]) expect(run.output).toContain(`✓ kvm ${GUEST}: ${check}`);
     expect(run.output).toContain(`- kvm ${GUEST}: /dev/kvm in the guest (skipped: the host has no /dev/kvm`);
+    for (const check of ["libvirtd enabled at boot", "/etc/libvirt/qemu.conf cgroup_controllers", "/etc/default/libvirt-guests ON_BOOT", "/etc/default/libvirt-guests ON_SHUTDOWN", "/etc/default/libvirt-guests SHUTDOWN_TIMEOUT"]) {
+      expect(run.output).toContain(`✓ kvm host: ${check}`);
+    }
     expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
     expect(run.code).toBe(0);
   }, 120_000);

@@ -1,6 +1,7 @@
 import { posixQuote } from "../../lib/shell-quote";
 import type { KvmExpectation, KvmGuestExpectation } from "../manifest";
 import type { CheckResult, Exec, PlannedCheck } from "../types";
+import { checkKvmHost, plannedKvmHostChecks } from "./kvm-host";
 import { commandError, fail, pass, skip } from "./result";
 
 type Guest = KvmGuestExpectation;
@@ -17,7 +18,7 @@ export const kvmCheckNames = {
 
 export function plannedKvmChecks(kvm: KvmExpectation): PlannedCheck[] {
   const n = kvmCheckNames;
-  return kvm.guests.flatMap((g) => [
+  return [...plannedKvmHostChecks(kvm), ...kvm.guests.flatMap((g) => [
     { name: n.defined(g), expected: "defined" },
     { name: n.running(g), expected: "running" },
     { name: n.autostart(g), expected: g.autostart ? "enable" : "disable" },
@@ -25,7 +26,7 @@ export function plannedKvmChecks(kvm: KvmExpectation): PlannedCheck[] {
     { name: n.vcpus(g), expected: String(g.vcpus) },
     { name: n.userspace(g), expected: `readiness line for instance ${g.instanceId}` },
     ...(g.nested ? [{ name: n.nested(g), expected: "present" }] : []),
-  ]);
+  ])];
 }
 
 /** `virsh dominfo` as field -> value. */
@@ -55,7 +56,7 @@ export function parseReadyLine(log: string): Record<string, string> | undefined 
 export async function checkKvm(exec: Exec, kvm: KvmExpectation, options: { sudo?: boolean } = {}): Promise<CheckResult[]> {
   const sudo = options.sudo ? "sudo -n " : "";
   const hostKvm = (await exec("test -c /dev/kvm")).code === 0;
-  const results: CheckResult[] = [];
+  const results: CheckResult[] = await checkKvmHost(exec, kvm, sudo);
   for (const guest of kvm.guests) results.push(...(await checkGuest(exec, kvm, guest, sudo, hostKvm)));
   return results;
 }
