@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { renderRemoteCommand } from "../components/host-script";
 import { DIRECT_KERNEL_CMDLINE } from "../components/kvm-guest";
+import { DEFAULT_SHUTDOWN_SECONDS } from "../components/kvm-host";
 import { renderDomainXml } from "../components/kvm/domain-xml";
 import { renderSeed } from "../components/kvm/seed";
 import { posixQuote } from "../lib/shell-quote";
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   // KVM only: the guests' disks and the host's memory are the bench's alone
   SANDBOX.writeStack(["kvm"], ([host]) => (kvm = host.kvm));
   const guest = kvm.guests[0];
-  const shutdownSeconds: number = kvm.shutdownSeconds ?? 30;
+  const shutdownSeconds: number = kvm.shutdownSeconds ?? DEFAULT_SHUTDOWN_SECONDS;
   await sandboxUp({ stateDir: STATE_DIR, diskSize: "8G" });
   const session = await openSandboxSession(STATE_DIR);
   try {

@@ -5,7 +5,7 @@ import type { Host } from "./host";
 import { hostCommand } from "./host-command";
 import { type DomainNetwork, renderDomainXml } from "./kvm/domain-xml";
 import { renderSeed } from "./kvm/seed";
-import { DEFAULT_SHUTDOWN_SECONDS, type KvmHost } from "./kvm-host";
+import type { KvmHost } from "./kvm-host";
 
 /** Kernel command line of a direct-kernel-boot guest: the serial console carries its readiness line. */
 export const DIRECT_KERNEL_CMDLINE = "console=ttyS0 quiet panic=-1";
@@ -32,8 +32,6 @@ export interface KvmGuestArgs {
   sshKeys?: string[];
   /** Extra cloud-config keys merged into the generated user-data; default none. */
   userData?: Record<string, unknown>;
-  /** How long a restart waits for an ACPI shutdown before stopping the guest hard; default 30. */
-  shutdownSeconds?: number;
   /** Destroy leaves the domain and its disk (retainOnDelete); default false. */
   protect?: boolean;
 }
@@ -93,7 +91,7 @@ export class KvmGuest extends pulumi.ComponentResource {
             VCPUS: args.vcpus,
             MEMORY_KIB: memoryKiB,
             AUTOSTART: autostart,
-            SHUTDOWN_SECONDS: args.shutdownSeconds ?? DEFAULT_SHUTDOWN_SECONDS,
+            SHUTDOWN_SECONDS: args.kvm.shutdownSeconds,
             ON_CHANGE: "image: replaces the guest; memory, vcpus, network, nested: restart; autostart, larger disk: live",
           },
           // The domain XML rides as a file, so a diff shows its change line by line.

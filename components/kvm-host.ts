@@ -88,12 +88,15 @@ export class KvmHost extends pulumi.ComponentResource {
   readonly ready: pulumi.Resource;
   /** What verify checks of the settings written into libvirt's files. */
   readonly expectedSettings: KvmSettingExpectation[] = [];
+  /** How long a guest gets for an ACPI shutdown, on a restart or when the host shuts down. */
+  readonly shutdownSeconds: number;
 
   constructor(name: string, args: KvmHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super(KvmHost.TYPE, name, {}, opts);
     const rootReady = args.volume.subvolumeReady[args.subvolume];
     if (rootReady === undefined) throw new Error(`${name}: volume ${args.volume.expected.name} declares no subvolume "${args.subvolume}"`);
     this.root = `${args.volume.expected.mountpoint}/${args.subvolume}`;
+    this.shutdownSeconds = args.shutdownSeconds ?? DEFAULT_SHUTDOWN_SECONDS;
     const packages = this.createPackages(name, args);
     this.ready = this.createQemuConf(name, args, packages);
     this.createGuestsShutdown(name, args, packages);
@@ -113,11 +116,8 @@ export class KvmHost extends pulumi.ComponentResource {
   }
 
   private createQemuConf(name: string, args: KvmHostArgs, packages: pulumi.Resource) {
-    const entries = Object.entries(args.qemuConf ?? {});
-    this.expectedSettings.push(...entries.map(([key, value]) => ({ file: "/etc/libvirt/qemu.conf", key, value })));
-    const settings = entries.map(([key, value]) => `${key} = ${value}`);
-    const params = { CONF: "/etc/libvirt/qemu.conf", MODE: "0600", LABEL: "kvm qemuConf", SETTINGS: settings, RESTART_UNIT: "libvirtd.service" };
-    return hostCommand(`${name}-qemu-conf`, { connection: args.host.connection, create: { script: "kvm/managed-settings.sh", params } }, { parent: this, dependsOn: [packages] });
+    const file = { path: "/etc/libvirt/qemu.conf", mode: "0600", label: "kvm qemuConf", assign: " = ", restartUnit: "libvirtd.service" };
+    return this.createManagedSettings(`${name}-qemu-conf`, args, file, Object.entries(args.qemuConf ?? {}), packages);
   }
 
   /**
@@ -126,14 +126,30 @@ export class KvmHost extends pulumi.ComponentResource {
    * the host's reboot), and at boot the declared autostart alone decides which guests start.
    */
   private createGuestsShutdown(name: string, args: KvmHostArgs, packages: pulumi.Resource) {
-    // libvirt-guests reads 0 as "wait forever".
-    const timeout = Math.max(1, args.shutdownSeconds ?? DEFAULT_SHUTDOWN_SECONDS);
-    const entries: [string, string][] = [["ON_BOOT", "ignore"], ["ON_SHUTDOWN", "shutdown"], ["SHUTDOWN_TIMEOUT", String(timeout)]];
-    this.expectedSettings.push(...entries.map(([key, value]) => ({ file: "/etc/default/libvirt-guests", key, value })));
-    const settings = entries.map(([key, value]) => `${key}=${value}`);
     // Read by libvirt-guests when it runs: no restart.
-    const params = { CONF: "/etc/default/libvirt-guests", MODE: "0644", LABEL: "kvm host shutdown", SETTINGS: settings, RESTART_UNIT: "" };
-    return hostCommand(`${name}-libvirt-guests`, { connection: args.host.connection, create: { script: "kvm/managed-settings.sh", params } }, { parent: this, dependsOn: [packages] });
+    const file = { path: "/etc/default/libvirt-guests", mode: "0644", label: "kvm host shutdown", assign: "=", restartUnit: "" };
+    // libvirt-guests reads 0 as "wait forever".
+    const timeout = String(Math.max(1, this.shutdownSeconds));
+    return this.createManagedSettings(`${name}-libvirt-guests`, args, file, [["ON_BOOT", "ignore"], ["ON_SHUTDOWN", "shutdown"], ["SHUTDOWN_TIMEOUT", timeout]], packages);
+  }
+
+  /** Writes `entries` as a managed block at the end of a libvirt file, and records them for verify. */
+  private createManagedSettings(
+    commandName: string,
+    args: KvmHostArgs,
+    file: { path: string; mode: string; label: string; assign: string; restartUnit: string },
+    entries: [string, string][],
+    packages: pulumi.Resource,
+  ) {
+    this.expectedSettings.push(...entries.map(([key, value]) => ({ file: file.path, key, value })));
+    const params = {
+      CONF: file.path,
+      MODE: file.mode,
+      LABEL: file.label,
+      SETTINGS: entries.map(([key, value]) => `${key}${file.assign}${value}`),
+      RESTART_UNIT: file.restartUnit,
+    };
+    return hostCommand(commandName, { connection: args.host.connection, create: { script: "kvm/managed-settings.sh", params } }, { parent: this, dependsOn: [packages] });
   }
 
   private createNetwork(name: string, args: KvmHostArgs, network: KvmNetworkArgs) {

@@ -18,7 +18,7 @@ export function deployKvm(hostName: string, host: Host, volumes: Record<string, 
   );
   const guests = (kvm.guests ?? []).map(
     (guest) =>
-      new KvmGuest(`${hostName}-kvm-guest-${guest.name}`, guest.name, { host, kvm: kvmHost, domainType: kvm.domainType, shutdownSeconds: kvm.shutdownSeconds, ...guest }, { parent: kvmHost }),
+      new KvmGuest(`${hostName}-kvm-guest-${guest.name}`, guest.name, { host, kvm: kvmHost, domainType: kvm.domainType, ...guest }, { parent: kvmHost }),
   );
   return { domainType: kvm.domainType, bootSeconds: kvm.bootSeconds ?? DEFAULT_BOOT_SECONDS, settings: kvmHost.expectedSettings, guests: guests.map((g) => g.expected) };
 }

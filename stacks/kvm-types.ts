@@ -36,7 +36,7 @@ export interface KvmCapacityConfig {
 export type KvmNetworkConfig = KvmNetworkArgs;
 export type KvmImageConfig = KvmImageArgs;
 
-export interface KvmGuestConfig extends Omit<KvmGuestArgs, "host" | "kvm" | "domainType" | "shutdownSeconds"> {
+export interface KvmGuestConfig extends Omit<KvmGuestArgs, "host" | "kvm" | "domainType"> {
   /** Guest name: its libvirt domain, its directory `<subvolume>/guests/NAME`, its hostname. */
   name: string;
 }
