@@ -6,17 +6,30 @@ import { projectRoot } from "../lib/project-root";
 import { userPath } from "../lib/user-path";
 import { ConfigValidationError } from "../stacks/validate";
 import { stackManifestPath } from "../verify/load-manifest";
+import { defaultStatePath, StateFile } from "./engine/state-file";
+import { planDestroy, planUpdate } from "./engine/steps";
+import type { StackState, Step } from "./engine/types";
+import { urnName } from "./engine/urn";
+import { secretStrings } from "./engine/values";
 import { evaluateStack } from "./evaluate";
 import { renderPlan } from "./plan-text";
-import { redact } from "./redact";
-import { runCommands } from "./run";
+import { applySteps, closingLine, DEFAULT_PARALLEL, planSummary } from "./run";
 import { readStackConfig, type StackConfigMap } from "./stack-file";
 
-const USAGE = `usage: npm run plan -- --stack NAME [--destroy] [--full] [--config-file FILE]
-       npm run apply -- --stack NAME [--destroy] [--config-file FILE] [--secret KEY=FILE ...] [--manifest-out FILE]
+const USAGE = `usage: npm run plan -- --stack NAME [--destroy [--exclude-protected]] [--replace NAME ...] [--full] [--json] [--state FILE] [--config-file FILE]
+       npm run apply -- --stack NAME [--destroy [--exclude-protected]] [--replace NAME ...] [--parallel N] [--json]
+                        [--state FILE] [--config-file FILE] [--secret KEY=FILE ...] [--manifest-out FILE]
 
+The steps pulumi up (or destroy) would take against the stack's state: plan shows them, apply runs them.
+  --destroy            every resource in the state, dependents first (pulumi destroy)
+  --exclude-protected  with --destroy: keep protected resources and what they depend on
+  --replace NAME       replace this resource even if unchanged (pulumi up --replace URN); a URN or a resource name
+  --parallel N         at most N operations at once (default ${DEFAULT_PARALLEL}, as the engine's 4 x CPUs)
+  --json               print only a summary (counts and resources per step kind; for apply what ran) on stdout
+  --state FILE         the state to read and write (default .sparks/NAME/state.json)
   --config-file FILE   stack config to read instead of Pulumi.NAME.yaml
-  --secret KEY=FILE    a secret's value from a file, for the secure: values only the Pulumi CLI decrypts
+  --secret KEY=FILE    a secret's value from a file, for the secure: values only the Pulumi CLI decrypts;
+                       KEY is a config key (sshPrivateKey) or a path in one (hosts[0].ssh.privateKey)
   --manifest-out FILE  where apply writes the verify manifest (default .sparks/NAME/verify-manifest.json,
                        which verify --stack NAME reads); destroy writes none
 
@@ -29,7 +42,12 @@ async function main(argv: string[]): Promise<number> {
     options: {
       stack: { type: "string" },
       destroy: { type: "boolean", default: false },
+      "exclude-protected": { type: "boolean", default: false },
+      replace: { type: "string", multiple: true, default: [] },
+      parallel: { type: "string" },
+      json: { type: "boolean", default: false },
       full: { type: "boolean", default: false },
+      state: { type: "string" },
       "config-file": { type: "string" },
       secret: { type: "string", multiple: true, default: [] },
       "manifest-out": { type: "string" },
@@ -41,36 +59,72 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (mode === "plan" && values["manifest-out"] !== undefined) throw new UsageError("--manifest-out: plan writes no manifest");
+  if (values["exclude-protected"] && !values.destroy) throw new UsageError("--exclude-protected goes with --destroy");
+  if (values.destroy && values.replace.length > 0) throw new UsageError("--replace goes with an update, not --destroy");
+  const parallel = values.parallel === undefined ? DEFAULT_PARALLEL : Number(values.parallel);
+  if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel ${values.parallel}: expected a whole number >= 1`);
   const stack = values.stack;
-  const secretFiles = Object.fromEntries(values.secret.map(parseSecretFlag));
-  const configFile = values["config-file"] === undefined ? undefined : userPath(values["config-file"]);
-  const manifestFile = values["manifest-out"] === undefined ? stackManifestPath(stack) : userPath(values["manifest-out"]);
-  const config = readStackConfig(stack, { configFile, secretFiles });
-  if (mode === "plan") withPlaceholdersForUnsetSecrets(config);
-  else if (config.undecrypted.length > 0) {
-    console.error(
-      `apply: cannot decrypt ${config.undecrypted.join(", ")} (only the Pulumi CLI can); pass each with --secret KEY=FILE, or deploy with pulumi up`,
-    );
-    return 2;
-  }
+  const stateFile = new StateFile(values.state === undefined ? defaultStatePath(stack) : userPath(values.state), stack);
+  const state = withoutStalePendingOperations(stateFile.read(), (line) => console.error(line));
+  // What goes to stdout: the human log, or with --json only the summary (the log goes to stderr then).
+  const say = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
 
-  const evaluated = await evaluateStack(stack, config);
-  const secrets = config.secretKeys.map((key) => config.values[key]);
+  let steps: Step[];
+  let secrets = state.resources.flatMap((resource) => secretStrings(resource.inputs));
+  let manifest: unknown;
+  if (values.destroy) {
+    // pulumi destroy runs no program: it deletes what the state holds.
+    steps = planDestroy(state, { excludeProtected: values["exclude-protected"] });
+  } else {
+    const secretFiles = Object.fromEntries(values.secret.map(parseSecretFlag));
+    const configFile = values["config-file"] === undefined ? undefined : userPath(values["config-file"]);
+    const config = readStackConfig(stack, { configFile, secretFiles });
+    if (mode === "plan") withPlaceholdersForUnsetSecrets(config);
+    else if (config.undecrypted.length > 0) {
+      console.error(`apply: cannot decrypt ${config.undecrypted.join(", ")} (only the Pulumi CLI can); pass each with --secret KEY=FILE, or deploy with pulumi up`);
+      return 2;
+    }
+    const evaluated = await evaluateStack(stack, config);
+    secrets = [...secrets, ...config.secretValues, ...evaluated.goals.flatMap((goal) => secretStrings(goal.inputs))];
+    steps = planUpdate(state, evaluated.goals, { replace: values.replace.map((target) => resolveTarget(target, evaluated.goals)) });
+    manifest = evaluated.manifest;
+  }
+  const operation = values.destroy ? "destroy" : "update";
+
   if (mode === "plan") {
-    process.stdout.write(renderPlan(evaluated.commands, { destroy: values.destroy, full: values.full, secrets }));
-    return 0;
+    if (values.json) process.stdout.write(`${JSON.stringify(planSummary(stack, operation, steps), null, 2)}\n`);
+    else process.stdout.write(renderPlan(steps, { full: values.full, secrets }));
+    return steps.some((step) => step.refused && step.kind !== "delete") ? 1 : 0;
   }
 
-  if (!values.destroy) writeManifest(manifestFile, evaluated.manifest);
-  const log = (line: string) => console.log(redact(line, secrets));
-  console.log(`${values.destroy ? "destroy" : "apply"} stack ${stack}: ${evaluated.commands.length} commands`);
-  const summary = await runCommands(evaluated.commands, { destroy: values.destroy, log });
-  const unchanged = summary.ran - summary.changed - (summary.failed ? 1 : 0);
-  const skipped = summary.skipped > 0 ? `, ${summary.skipped} skipped` : "";
-  console.log(
-    `${summary.failed ? `FAILED at ${summary.failed}` : "done"}: ${summary.ran} ran, ${summary.changed} changed, ${unchanged} unchanged${skipped} in ${summary.seconds.toFixed(1)}s`,
-  );
-  return summary.failed ? 1 : 0;
+  if (manifest !== undefined) writeManifest(values["manifest-out"] === undefined ? stackManifestPath(stack) : userPath(values["manifest-out"]), manifest);
+  say(`${operation} stack ${stack}: ${steps.filter((s) => s.kind !== "same").length} of ${steps.length} resources to change, state ${stateFile.file}`);
+  const summary = await applySteps(steps, { stack, operation, parallel, stateFile, state, secrets, log: say });
+  say(closingLine(summary));
+  if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  return (summary.failed ?? []).length > 0 ? 1 : 0;
+}
+
+/**
+ * Operations a killed run left open: the engine warns that those resources are in an unknown state
+ * and drops the records, so a create that may have happened runs again (pkg/engine/update.go,
+ * "pending operations"). The host scripts are idempotent, which makes that safe.
+ */
+function withoutStalePendingOperations(state: StackState, warn: (line: string) => void): StackState {
+  if (state.pendingOperations.length === 0) return state;
+  for (const operation of state.pendingOperations) warn(`warning: the last run was interrupted while ${operation.kind} ${operation.urn}; its state is unknown`);
+  return { ...state, pendingOperations: [] };
+}
+
+/** A `--replace` target: a URN, or the name of exactly one registered resource. */
+function resolveTarget(target: string, goals: readonly { urn: string }[]): string {
+  if (target.startsWith("urn:")) {
+    if (!goals.some((goal) => goal.urn === target)) throw new UsageError(`--replace ${target}: no such resource in the program`);
+    return target;
+  }
+  const matches = goals.filter((goal) => urnName(goal.urn) === target);
+  if (matches.length !== 1) throw new UsageError(`--replace ${target}: ${matches.length === 0 ? "no resource of that name" : "several resources of that name; give the URN"}`);
+  return matches[0].urn;
 }
 
 function parseSecretFlag(flag: string): [string, string] {
@@ -104,8 +158,7 @@ function writeManifest(file: string, manifest: unknown): void {
 
 class UsageError extends Error {}
 
-// A pipe takes stdout asynchronously, and process.exit drops what is still queued (a --full plan
-// carrying the host tools is far larger than one pipe buffer): exit once it has been handed over.
+// A pipe takes stdout asynchronously, and process.exit drops what is still queued: exit once it has been handed over.
 const exitAfterOutput = (code: number) => process.stdout.write("", () => process.exit(code));
 
 main(process.argv.slice(2)).then(

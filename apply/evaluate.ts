@@ -1,94 +1,105 @@
+import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import * as settings from "@pulumi/pulumi/runtime/settings";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
+import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import type { VerifyManifest } from "../verify/manifest";
+import { withContentHashes } from "./engine/asset-hash";
+import type { ResourceGoal } from "./engine/types";
+import { newUrn } from "./engine/urn";
 import type { StackConfigMap } from "./stack-file";
 
-/** Where a remote command runs, as the command provider receives it. */
-export interface CommandConnection {
-  host: string;
-  port: number;
-  user: string;
-  hostKey?: string;
-  privateKey?: string;
-  dialErrorLimit?: number;
-  perDialTimeout?: number;
-}
-
-/** One `command:remote:Command` of the program, in registration order. */
-export interface PlannedCommand {
-  name: string;
-  connection: CommandConnection;
-  create: string;
-  delete?: string;
-  stdin?: string;
-  /** Destroy leaves what this command made in place (retainOnDelete). */
-  retainOnDelete: boolean;
-}
-
 export interface EvaluatedStack {
-  commands: PlannedCommand[];
+  /** Every resource the program registered, in registration order. */
+  goals: ResourceGoal[];
   manifest: VerifyManifest;
+  /** The stack's outputs in wire form (secrets keep their signature). */
+  outputs: Record<string, unknown>;
 }
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const REMOTE_COMMAND = "command:remote:Command";
+const PROJECT = "sparks";
 
 /**
- * Runs the Pulumi program under Pulumi's mock runtime with the given config, the way the engine
- * would run it for `pulumi up`, and returns its remote commands in registration order (a resource
- * registers only once its dependencies have) and its verify manifest. Once per process: the mock
+ * Runs the Pulumi program under Pulumi's mock runtime with the given config and returns what the
+ * engine would receive: each resource's RegisterResourceRequest (type, name, parent, inputs,
+ * dependencies, protect, retainOnDelete, deleteBeforeReplace, replaceOnChanges, aliases), the
+ * stack outputs and the verify manifest. Nothing runs on a host. Once per process: the mock
  * runtime is global.
  */
 export async function evaluateStack(stack: string, config: StackConfigMap): Promise<EvaluatedStack> {
-  const commands: PlannedCommand[] = [];
-  const retained = new Set<string>();
-  const registered: pulumi.Resource[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (resource) => {
-        if (resource.type === REMOTE_COMMAND) commands.push(toPlannedCommand(resource.name, unwrapSecrets(resource.inputs)));
-        return { id: `${resource.name}-id`, state: resource.inputs };
-      },
-      call: () => ({}),
-    },
-    "sparks",
-    stack,
-    false,
-  );
+  const goals: ResourceGoal[] = [];
+  await pulumi.runtime.setMocks({ newResource: () => ({ id: "", state: {} }), call: () => ({}) }, PROJECT, stack, false);
+  // The mock monitor passes its mocks neither parent, dependencies nor resource options, and it
+  // builds URNs from the last parent type only: take the request itself, as the engine does.
+  type Callback = (error: unknown, response?: unknown) => void;
+  const monitor = settings.getMonitor() as unknown as {
+    registerResource: (req: any, callback: Callback) => void;
+    registerResourceOutputs: (req: any, callback: Callback) => void;
+  };
+  // Components' registered outputs are not state the sandbox engine acts on.
+  monitor.registerResourceOutputs = (_req, callback) => callback(null, {});
+  monitor.registerResource = (req, callback) => {
+    try {
+      const goal = goalFromRequest(stack, req);
+      goals.push(goal);
+      callback(null, registerResponse(goal));
+    } catch (error) {
+      callback(error);
+    }
+  };
   pulumi.runtime.setAllConfig(config.values, config.secretKeys);
-  const outputs = await runInPulumiStack(async () => {
-    // Mocks see no resource options; a stack transformation does, and tells which data destroy keeps.
-    pulumi.runtime.registerStackTransformation((args) => {
-      registered.push(args.resource);
-      if (args.opts.retainOnDelete) retained.add(args.name);
-      return undefined;
-    });
-    return { ...(await import("../stacks/index")) };
-  });
-  await Promise.all(registered.map((resource) => new Promise((resolve) => resource.urn.apply(resolve))));
-  const manifest = outputs?.verifyManifest as VerifyManifest | undefined;
+  const exported = await runInPulumiStack(async () => ({ ...(await import("../stacks/index")) }));
+  // Resources register as what they depend on resolves: wait until the last request is in.
+  await (settings as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs();
+  const outputs = await wireOutputs(exported ?? {});
+  const manifest = (exported as { verifyManifest?: VerifyManifest } | undefined)?.verifyManifest;
   if (!manifest) throw new Error("the program exported no verifyManifest");
-  return {
-    commands: commands.map((command) => ({ ...command, retainOnDelete: retained.has(command.name) })),
-    manifest,
-  };
+  return { goals, manifest, outputs };
 }
 
-function toPlannedCommand(name: string, inputs: Record<string, any>): PlannedCommand {
+function goalFromRequest(stack: string, req: any): ResourceGoal {
+  const type: string = req.getType();
+  const name: string = req.getName();
+  const parent: string = req.getParent();
   return {
+    urn: newUrn(stack, PROJECT, parent, type, name),
+    type,
     name,
-    connection: inputs.connection as CommandConnection,
-    create: inputs.create as string,
-    delete: inputs.delete as string | undefined,
-    stdin: inputs.stdin as string | undefined,
-    retainOnDelete: false,
+    custom: req.getCustom(),
+    ...(parent ? { parent } : {}),
+    inputs: withContentHashes(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+    dependencies: [...new Set<string>(req.getDependenciesList())],
+    protect: req.getProtect() === true,
+    retainOnDelete: req.getRetainondelete() === true,
+    deleteBeforeReplace: req.getDeletebeforereplace() === true,
+    replaceOnChanges: req.getReplaceonchangesList(),
+    aliases: req.getAliasesList().map((alias: any) => aliasUrn(stack, { type, name, parent }, alias)),
   };
 }
 
-/** Mocks receive secrets wrapped in a signature object; the commands need the plain values. */
-function unwrapSecrets(value: any): any {
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
-  if (value === null || typeof value !== "object") return value;
-  if (value[SECRET_SIG] !== undefined && "value" in value) return unwrapSecrets(value.value);
-  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unwrapSecrets(inner)]));
+/**
+ * An alias spec as the engine resolves it (pkg/resource/deploy/step_generator.go generateAliases):
+ * a whole URN, or the fields that differ from the resource's own (name, type, parent, stack, project).
+ */
+function aliasUrn(stack: string, self: { type: string; name: string; parent: string }, alias: any): string {
+  if (alias.hasUrn()) return alias.getUrn();
+  const spec = alias.getSpec();
+  const parent = spec.getNoparent() ? "" : spec.getParenturn() || self.parent;
+  return newUrn(spec.getStack() || stack, spec.getProject() || PROJECT, parent, spec.getType() || self.type, spec.getName() || self.name);
+}
+
+function registerResponse(goal: ResourceGoal) {
+  const { RegisterResourceResponse } = require("@pulumi/pulumi/proto/resource_pb");
+  const response = new RegisterResourceResponse();
+  response.setUrn(goal.urn);
+  // The command provider makes up an ID on create; nothing here reads it.
+  response.setId(goal.custom ? randomBytes(8).toString("hex") : "");
+  // Outputs mirror the inputs, so the program sees what it set (the command's stdout is unknown until it runs).
+  response.setObject(structproto.Struct.fromJavaScript(goal.inputs as any));
+  return response;
+}
+
+async function wireOutputs(exported: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { serializeProperties } = require("@pulumi/pulumi/runtime/rpc");
+  return (await serializeProperties("stack outputs", exported, { keepOutputValues: false })) as Record<string, unknown>;
 }

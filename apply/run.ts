@@ -1,83 +1,101 @@
-import { SshSession } from "../lib/ssh";
-import type { CommandConnection, PlannedCommand } from "./evaluate";
+import { availableParallelism } from "node:os";
+import { executeSteps, type StepOutcome } from "./engine/execute";
+import { copyToRemoteProvider, remoteCommandProvider } from "./engine/providers";
+import type { StackState, Step } from "./engine/types";
+import { urnName } from "./engine/urn";
+import { countSteps } from "./plan-text";
+import { redact } from "./redact";
+import type { StateFile } from "./engine/state-file";
 
+/** The engine's default: 4 x GOMAXPROCS (pkg/cmd/pulumi/operations/up.go defaultParallel). */
+export const DEFAULT_PARALLEL = 4 * availableParallelism();
+
+const RESULT_LINE = /^sparks-result: (changed|unchanged)$/;
+
+/** What `--json` prints after plan and apply: the step counts, the resources in each, what ran. */
 export interface RunSummary {
-  /** Commands that ran. */
-  ran: number;
-  changed: number;
-  /** Destroy: commands whose data stays (protected) or that have nothing to undo. */
-  skipped: number;
-  /** The command that failed, if one did; nothing after it ran. */
-  failed?: string;
-  seconds: number;
+  stack: string;
+  operation: "update" | "destroy";
+  counts: Record<Step["kind"], number>;
+  /** Resource names per step kind; `same` too, so a test can see what was left alone. */
+  steps: Record<Step["kind"], string[]>;
+  /** apply only: commands that ran, those whose script changed the host, and failures. */
+  ran?: string[];
+  changed?: string[];
+  failed?: { name: string; error: string }[];
+  /** Steps not started because an earlier one failed. */
+  skipped?: string[];
+  seconds?: number;
 }
 
-export interface RunOptions {
-  destroy: boolean;
+export function planSummary(stack: string, operation: RunSummary["operation"], steps: readonly Step[]): RunSummary {
+  const byKind = { same: [], create: [], update: [], replace: [], delete: [] } as Record<Step["kind"], string[]>;
+  for (const step of steps) byKind[step.kind].push(urnName(step.urn));
+  return { stack, operation, counts: countSteps(steps), steps: byKind };
+}
+
+export interface ApplyOptions {
+  stack: string;
+  operation: RunSummary["operation"];
+  parallel: number;
+  stateFile: StateFile;
+  state: StackState;
+  secrets: string[];
   log: (line: string) => void;
 }
 
-const RESULT_LINE = /^sparks-result: (changed|unchanged)$/m;
-
-/**
- * Runs the commands over SSH the way the command provider would: `create` in registration order,
- * or `delete` in reverse order for a destroy. Stops at the first failure, as the engine stops a
- * resource's dependents.
- */
-export async function runCommands(commands: PlannedCommand[], options: RunOptions): Promise<RunSummary> {
+/** Runs the steps on the hosts, writing the state after each, and sums up what happened. */
+export async function applySteps(steps: readonly Step[], options: ApplyOptions): Promise<RunSummary> {
   const started = Date.now();
-  const sessions = new Map<string, Promise<SshSession>>();
-  const summary: RunSummary = { ran: 0, changed: 0, skipped: 0, seconds: 0 };
-  try {
-    for (const command of options.destroy ? [...commands].reverse() : commands) {
-      const script = options.destroy ? command.delete : command.create;
-      if (options.destroy && (command.retainOnDelete || !script)) {
-        summary.skipped++;
-        options.log(`- ${command.name}: ${command.retainOnDelete ? "protected, left in place" : "nothing to undo"}`);
-        continue;
-      }
-      const session = await sessionFor(sessions, command.connection);
-      const commandStarted = Date.now();
-      options.log(`▶ ${command.name}`);
-      const result = await session.exec(script as string, {
-        stdin: command.stdin,
-        onStdout: (chunk) => logLines(chunk, options.log),
-        onStderr: (chunk) => logLines(chunk, options.log),
-      });
-      summary.ran++;
-      const took = `${((Date.now() - commandStarted) / 1000).toFixed(1)}s`;
-      if (result.code !== 0) {
-        summary.failed = command.name;
-        options.log(`✗ ${command.name}: ${result.code === null ? "no exit status" : `exit ${result.code}`} (${took})`);
-        break;
-      }
-      const outcome = RESULT_LINE.exec(result.stdout)?.[1] ?? "changed";
-      if (outcome === "changed") summary.changed++;
-      options.log(`✓ ${command.name}: ${outcome} (${took})`);
-    }
-  } finally {
-    for (const session of sessions.values()) session.then((s) => s.close(), () => undefined);
-  }
-  summary.seconds = (Date.now() - started) / 1000;
+  const log = (line: string) => options.log(redact(line, options.secrets));
+  const outcomeOf = new Map<string, "changed" | "unchanged">();
+  const providers = {
+    "command:remote:Command": remoteCommandProvider({
+      output: (urn, line) => {
+        const result = RESULT_LINE.exec(line);
+        if (result) outcomeOf.set(urn, result[1] as "changed" | "unchanged");
+        else log(`  │ ${urnName(urn)}: ${line}`);
+      },
+    }),
+    "command:remote:CopyToRemote": copyToRemoteProvider(),
+  };
+  const outcomes = await executeSteps(steps, options.state, {
+    parallel: options.parallel,
+    providers,
+    checkpoint: async (state) => options.stateFile.write(state),
+    log,
+  });
+  for (const outcome of outcomes) logOutcome(outcome, outcomeOf.get(outcome.step.urn), log);
+  const ran = outcomes.filter((o) => o.operations.length > 0);
+  const summary: RunSummary = {
+    ...planSummary(options.stack, options.operation, steps),
+    ran: ran.map((o) => urnName(o.step.urn)),
+    // A CopyToRemote prints no result line: a copy that ran changed the host.
+    changed: ran.filter((o) => o.status === "done" && outcomeOf.get(o.step.urn) !== "unchanged").map((o) => urnName(o.step.urn)),
+    failed: outcomes.filter((o) => o.status === "failed").map((o) => ({ name: urnName(o.step.urn), error: redact(o.error ?? "", options.secrets) })),
+    skipped: outcomes.filter((o) => o.status === "skipped").map((o) => urnName(o.step.urn)),
+    seconds: (Date.now() - started) / 1000,
+  };
   return summary;
 }
 
-function sessionFor(sessions: Map<string, Promise<SshSession>>, connection: CommandConnection): Promise<SshSession> {
-  const key = `${connection.user}@${connection.host}:${connection.port}`;
-  let session = sessions.get(key);
-  if (!session) {
-    if (!connection.hostKey) throw new Error(`${key}: no pinned host key; refusing to connect`);
-    session = SshSession.open(
-      { host: connection.host, port: connection.port, user: connection.user, hostKey: connection.hostKey, privateKey: connection.privateKey },
-      { attempts: connection.dialErrorLimit ?? 10, readyTimeoutMs: (connection.perDialTimeout ?? 15) * 1000 },
-    );
-    sessions.set(key, session);
-  }
-  return session;
+function logOutcome(outcome: StepOutcome, result: "changed" | "unchanged" | undefined, log: (line: string) => void): void {
+  const { step } = outcome;
+  const name = urnName(step.urn);
+  const took = `${outcome.seconds.toFixed(1)}s`;
+  if (outcome.status === "failed") log(`✗ ${name}: ${step.kind} failed (${took}): ${outcome.error}`);
+  else if (outcome.status === "skipped") log(`· ${name}: ${step.kind} not started, an earlier step failed`);
+  else if (step.kind !== "same" && outcome.operations.length === 0 && step.retained) log(`- ${name}: retainOnDelete, left in place`);
+  else if (outcome.operations.length > 0) log(`✓ ${name}: ${result ?? "changed"} (${outcome.operations.join(" then ")}, ${took})`);
 }
 
-function logLines(chunk: string, log: (line: string) => void): void {
-  for (const line of chunk.split("\n")) {
-    if (line !== "" && !RESULT_LINE.test(line)) log(`  │ ${line}`);
-  }
+/** The closing line of an apply, for people and for the tests that read it. */
+export function closingLine(summary: RunSummary): string {
+  const ran = summary.ran?.length ?? 0;
+  const changed = summary.changed?.length ?? 0;
+  const failed = summary.failed ?? [];
+  const failedRunning = failed.filter((f) => summary.ran?.includes(f.name)).length;
+  const counts = (["same", "create", "update", "replace", "delete"] as const).map((kind) => `${summary.counts[kind]} ${kind}`).join(", ");
+  const head = failed.length > 0 ? `FAILED at ${failed.map((f) => f.name).join(", ")}` : "done";
+  return `${head}: ${ran} ran, ${changed} changed, ${ran - changed - failedRunning} unchanged; steps: ${counts} in ${(summary.seconds ?? 0).toFixed(1)}s`;
 }

@@ -2,17 +2,24 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { projectRoot } from "../lib/project-root";
+import { misplacedSecrets, secureLeafPaths, setAtPath } from "../stacks/secret-paths";
+import { ConfigValidationError } from "../stacks/validate";
 
 /** A stack's config as the Pulumi engine hands it to the program: `project:key` -> string. */
 export interface StackConfigMap {
   values: Record<string, string>;
   /** Keys whose values are secrets. */
   secretKeys: string[];
-  /** Secret keys whose value is Pulumi-encrypted (`secure:`) and was not provided another way. */
+  /** Secret keys (or paths inside one) whose value is Pulumi-encrypted (`secure:`) and was not provided another way. */
   undecrypted: string[];
+  /** Every secret value provided, whole keys and values at paths: what output must never show. */
+  secretValues: string[];
 }
 
-/** `--secret KEY=FILE`: a secret's value read from a file (absolute path), for secrets apply cannot decrypt. */
+/**
+ * `--secret KEY=FILE`: a secret's value read from a file (absolute path), for secrets apply cannot
+ * decrypt; KEY is a config key or a path inside one (`hosts[0].ssh.privateKey`).
+ */
 export type SecretFiles = Record<string, string>;
 
 /**
@@ -27,24 +34,41 @@ export function readStackConfig(stack: string, options: { configFile?: string; s
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
   const encrypted: string[] = [];
+  const secretValues: string[] = [];
+  const provided = Object.fromEntries(
+    Object.entries(options.secretFiles ?? {}).map(([name, file]) => [name.includes(":") ? name : `sparks:${name}`, readFileSync(file, "utf8")]),
+  );
+  const misplaced: { path: string; message: string }[] = [];
   for (const [key, value] of Object.entries(document.config ?? {})) {
     if (isSecure(value)) {
       secretKeys.add(key);
       encrypted.push(key);
       values[key] = "[secret]";
-    } else {
-      values[key] = typeof value === "string" ? value : JSON.stringify(value);
+      continue;
     }
+    // A secret at a path (pulumi config set --secret --path): the engine hands the program the
+    // whole key, marked secret, with the value in place.
+    const name = key.slice(key.indexOf(":") + 1);
+    const leaves = secureLeafPaths(value, name);
+    misplaced.push(...misplacedSecrets(leaves));
+    for (const leaf of leaves) {
+      secretKeys.add(key);
+      const plain = provided[`sparks:${leaf}`];
+      if (plain === undefined) encrypted.push(`sparks:${leaf}`);
+      else secretValues.push(plain);
+      setAtPath({ [name]: value }, leaf, plain ?? "[secret]");
+    }
+    values[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  const provided = Object.fromEntries(
-    Object.entries(options.secretFiles ?? {}).map(([name, file]) => [name.includes(":") ? name : `sparks:${name}`, file]),
-  );
-  for (const [key, secretFile] of Object.entries(provided)) {
-    values[key] = readFileSync(secretFile, "utf8");
+  if (misplaced.length > 0) throw new ConfigValidationError(misplaced);
+  for (const [key, plain] of Object.entries(provided)) {
+    if (/[.[]/.test(key)) continue;
+    values[key] = plain;
     secretKeys.add(key);
+    secretValues.push(plain);
   }
   const undecrypted = encrypted.filter((key) => !(key in provided));
-  return { values, secretKeys: [...secretKeys], undecrypted };
+  return { values, secretKeys: [...secretKeys], undecrypted, secretValues };
 }
 
 function isSecure(value: unknown): boolean {

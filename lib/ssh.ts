@@ -1,5 +1,5 @@
 import { StringDecoder } from "node:string_decoder";
-import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
 import { compareHostKey, type HostKeyVerdict, hostKeyBlob } from "./host-key";
 
 export { fingerprint, hostKeyBlob } from "./host-key";
@@ -127,10 +127,54 @@ export class SshSession {
     return this.slot(() => execOnClient(this.client, command, this.options.commandTimeoutMs, options));
   }
 
+  /**
+   * Copies files over SFTP the way the command provider's CopyToRemote does
+   * (pulumi-command provider/pkg/provider/remote/copyController.go sftpCopy): `files` are paths
+   * relative to `remoteDir`, parent directories are created, existing files are overwritten.
+   */
+  upload(remoteDir: string, files: readonly { path: string; content: Buffer | string }[]): Promise<void> {
+    return this.slot(() => uploadOnClient(this.client, remoteDir, files));
+  }
+
   close(): void {
     this.client.end();
   }
 }
+
+async function uploadOnClient(client: Client, remoteDir: string, files: readonly { path: string; content: Buffer | string }[]): Promise<void> {
+  const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((error, wrapper) => (error ? reject(error) : resolve(wrapper))));
+  const call = <T>(run: (done: (error: Error | null | undefined, value?: T) => void) => void) =>
+    new Promise<T | undefined>((resolve, reject) => run((error, value) => (error ? reject(error) : resolve(value))));
+  const made = new Set<string>();
+  const mkdirAll = async (dir: string): Promise<void> => {
+    if (made.has(dir) || dir === "/" || dir === "") return;
+    const stats = await call<{ isDirectory(): boolean }>((done) => sftp.stat(dir, done)).catch(() => undefined);
+    if (stats === undefined) {
+      await mkdirAll(posixDirname(dir));
+      await call((done) => sftp.mkdir(dir, done)).catch(async (error) => {
+        // Another upload may have made it in the meantime.
+        const again = await call<{ isDirectory(): boolean }>((done) => sftp.stat(dir, done)).catch(() => undefined);
+        if (!again?.isDirectory()) throw error;
+      });
+    } else if (!stats.isDirectory()) {
+      throw new Error(`remote path ${dir} exists but is not a directory`);
+    }
+    made.add(dir);
+  };
+  try {
+    for (const file of files) {
+      const target = `${remoteDir.replace(/\/+$/, "")}/${file.path}`;
+      await mkdirAll(posixDirname(target));
+      await call((done) => sftp.writeFile(target, file.content, done)).catch((error: Error) => {
+        throw new Error(`failed to copy to remote path ${target}: ${error.message}`);
+      });
+    }
+  } finally {
+    sftp.end();
+  }
+}
+
+const posixDirname = (file: string) => file.replace(/\/[^/]*$/, "") || "/";
 
 function connect(endpoint: SshEndpoint, pinned: Buffer, readyTimeoutMs: number): Promise<Client> {
   const client = new Client();
