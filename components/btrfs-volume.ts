@@ -1,3 +1,4 @@
+import { SparksComponent } from "./component";
 import * as pulumi from "@pulumi/pulumi";
 import type { BtrfsVolumeExpectation, SubvolumeExpectation } from "../verify/manifest";
 import type { Host } from "./host";
@@ -27,6 +28,11 @@ export interface BtrfsVolumeArgs {
   label: string;
   /** Absolute mount point. */
   mountpoint: string;
+  /**
+   * The mount point the volume leaves, when `mountpoint` changes: moving a volume stops everything
+   * on it, so the mount refuses a move unless this names where it is mounted now. Default none.
+   */
+  previousMountpoint?: string;
   /** Mount options; default ["noatime"]. */
   mountOptions?: string[];
   /** Keep the filesystem and its subvolumes when the stack is destroyed; default false. */
@@ -39,7 +45,7 @@ export interface BtrfsVolumeArgs {
  * A btrfs filesystem on one block device, mounted persistently, with its subvolumes, their
  * ownership and their qgroup limits.
  */
-export class BtrfsVolume extends pulumi.ComponentResource {
+export class BtrfsVolume extends SparksComponent {
   static readonly TYPE = "sparks:storage:BtrfsVolume";
 
   /** What verify checks for this volume. */
@@ -48,7 +54,7 @@ export class BtrfsVolume extends pulumi.ComponentResource {
   readonly subvolumeReady: Record<string, pulumi.Resource> = {};
 
   constructor(name: string, args: BtrfsVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(BtrfsVolume.TYPE, name, {}, opts);
+    super(BtrfsVolume.TYPE, name, opts);
     const { host, device, label, mountpoint } = args;
     const mountOptions = args.mountOptions ?? ["noatime"];
     const subvolumes = (args.subvolumes ?? []).map(subvolumeExpectation(mountpoint));
@@ -56,10 +62,13 @@ export class BtrfsVolume extends pulumi.ComponentResource {
     const mountUnit = mountUnitName(mountpoint);
     this.expected = { name, device, label, mountpoint, mountUnit, mountOptions, quotas, subvolumes };
 
-    const connection = host.connection;
+
     const childOpts = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
       parent: this,
       dependsOn,
+      // protect: the engine refuses to delete or replace these (pulumi destroy fails, naming them);
+      // retainOnDelete: should the engine delete them anyway (after `pulumi state unprotect`), the data stays.
+      protect: args.protect ?? false,
       retainOnDelete: args.protect ?? false,
     });
 
@@ -68,7 +77,7 @@ export class BtrfsVolume extends pulumi.ComponentResource {
     const format = hostCommand(
       `${name}-format`,
       {
-        connection,
+        host,
         create: { script: "btrfs-volume/format.sh", params: { DEVICE: device, LABEL: label } },
         delete: { script: "btrfs-volume/format.delete.sh", params: { DEVICE: device, LABEL: label } },
       },
@@ -78,10 +87,9 @@ export class BtrfsVolume extends pulumi.ComponentResource {
     const mount = hostCommand(
       `${name}-mount`,
       {
-        connection,
-        create: { script: "btrfs-volume/mount.sh", params: { ...mountParams, OPTIONS: mountOptions } },
+        host,
+        create: { script: "btrfs-volume/mount.sh", params: { ...mountParams, OPTIONS: mountOptions, PREVIOUS_MOUNTPOINT: args.previousMountpoint ?? "" } },
         delete: { script: "btrfs-volume/mount.delete.sh", params: mountParams },
-        replaceOn: [device, mountpoint],
       },
       childOpts([format]),
     );
@@ -91,7 +99,7 @@ export class BtrfsVolume extends pulumi.ComponentResource {
       ? hostCommand(
           `${name}-quota`,
           {
-            connection,
+            host,
             create: { script: "btrfs-volume/quota.sh", params: volumeParams },
             delete: { script: "btrfs-volume/quota.delete.sh", params: volumeParams },
           },
@@ -103,7 +111,7 @@ export class BtrfsVolume extends pulumi.ComponentResource {
       this.subvolumeReady[subvolume.name] = hostCommand(
         `${name}-subvolume-${subvolume.name}`,
         {
-          connection,
+          host,
           create: {
             script: "btrfs-volume/subvolume.sh",
             params: {

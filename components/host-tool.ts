@@ -1,11 +1,10 @@
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { HOST_TOOL_FILES, type HostToolName, shippedToolDir } from "./bundle";
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
+import { BUNDLE_REMOTE_DIR } from "./host-script";
 
-/** Where the host tools' source lives in this repository. */
-export const HOST_TOOLS_DIR = path.join(__dirname, "..", "host-tools");
+export { HOST_TOOLS_DIR } from "./bundle";
 
 /** Each tool's own home on the host, so that no tool prunes another's modules. */
 export const hostToolInstallDir = (tool: string): string => `/usr/local/lib/sparks/${tool}`;
@@ -14,9 +13,7 @@ export const hostToolInstallDir = (tool: string): string => `/usr/local/lib/spar
 export interface HostToolArgs {
   host: Host;
   /** The command, e.g. "spark-pg": also its unit template `<tool>@.service` and its config `/etc/sparks/<tool>.json`. */
-  tool: string;
-  /** The tool's files, relative to HOST_TOOLS_DIR, in the order they ride to the host (fd 4, 5, ...). */
-  files: readonly string[];
+  tool: HostToolName;
   /** Written to /etc/sparks/<tool>.json. */
   config: object;
   /** The instance root: a mounted subvolume. */
@@ -37,15 +34,15 @@ export interface ToolInstanceArgs {
  */
 export function hostToolCommand(name: string, args: HostToolArgs, opts: pulumi.CustomResourceOptions) {
   const installDir = hostToolInstallDir(args.tool);
-  const common = { INSTALL_DIR: installDir, ROOT: args.root, TOOL: args.tool, TOOL_FILES: args.files };
+  const common = { INSTALL_DIR: installDir, ROOT: args.root, TOOL: args.tool, TOOL_FILES: HOST_TOOL_FILES[args.tool] };
   return hostCommand(
     `${name}-tool`,
     {
-      connection: args.host.connection,
+      host: args.host,
       create: {
         script: "host-tool/install.sh",
-        params: { CONFIG_JSON: JSON.stringify(args.config), ...common },
-        files: args.files.map((file) => ({ content: readFileSync(path.join(HOST_TOOLS_DIR, file), "utf8") })),
+        // The tool's version is its shipped directory, so a reviewer sees a tool change as one changed path.
+        params: { CONFIG_JSON: JSON.stringify(args.config), SOURCE_DIR: `${BUNDLE_REMOTE_DIR}/${shippedToolDir(args.tool)}`, ...common },
       },
       delete: { script: "host-tool/remove.sh", params: common },
     },
@@ -55,11 +52,12 @@ export function hostToolCommand(name: string, args: HostToolArgs, opts: pulumi.C
 
 /**
  * One command per declared instance (`<tool> ensure`, destroyed with `<tool> destroy`), in order; a
- * fork depends on its source. `settings`, when given, re-runs every ensure when it changes.
+ * fork depends on its source. `settings` (readable `key=value` lines in the header) re-run every
+ * ensure when one changes, and ensure applies them with a restart.
  */
 export function toolInstanceCommands(
   name: string,
-  args: { host: Host; tool: string; instances: readonly ToolInstanceArgs[]; settings?: string },
+  args: { host: Host; tool: HostToolName; instances: readonly ToolInstanceArgs[]; settings?: readonly string[] },
   opts: pulumi.CustomResourceOptions & { dependsOn: pulumi.Resource[] },
 ): void {
   const created = new Map<string, pulumi.Resource>();
@@ -72,11 +70,11 @@ export function toolInstanceCommands(
     const command = hostCommand(
       `${name}-instance-${instance.name}`,
       {
-        connection: args.host.connection,
-        create: { script: "host-tool/instance.sh", params: { ...params, FORK_OF: instance.forkOf ?? "", ...(args.settings ? { SETTINGS: args.settings } : {}) } },
+        host: args.host,
+        create: { script: "host-tool/instance.sh", params: { ...params, FORK_OF: instance.forkOf ?? "", ...(args.settings ? { SETTINGS: args.settings, ON_CHANGE: "SETTINGS: restarts the instance" } : {}) } },
         delete: { script: "host-tool/instance.delete.sh", params },
       },
-      { ...opts, dependsOn: [...opts.dependsOn, ...(source ? [source] : [])], retainOnDelete: instance.protect ?? false },
+      { ...opts, dependsOn: [...opts.dependsOn, ...(source ? [source] : [])], protect: instance.protect ?? false, retainOnDelete: instance.protect ?? false },
     );
     created.set(instance.name, command);
   }

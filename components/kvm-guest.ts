@@ -1,3 +1,4 @@
+import { SparksComponent } from "./component";
 import * as pulumi from "@pulumi/pulumi";
 import { parseSize } from "../lib/size";
 import type { KvmGuestExpectation } from "../verify/manifest";
@@ -41,13 +42,13 @@ export interface KvmGuestArgs {
  * command: changes to memory, vCPUs, network or nested are applied to the existing domain (same
  * UUID, same disk) with a restart, autostart and a larger disk live; only a new image replaces it.
  */
-export class KvmGuest extends pulumi.ComponentResource {
+export class KvmGuest extends SparksComponent {
   static readonly TYPE = "sparks:kvm:KvmGuest";
 
   readonly expected: KvmGuestExpectation;
 
   constructor(name: string, guestName: string, args: KvmGuestArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(KvmGuest.TYPE, name, {}, opts);
+    super(KvmGuest.TYPE, name, opts);
     const image = args.kvm.images[args.image];
     if (image === undefined) throw new Error(`${name}: no image "${args.image}" on this host`);
     const network = args.kvm.networks[args.network];
@@ -78,7 +79,7 @@ export class KvmGuest extends pulumi.ComponentResource {
     hostCommand(
       `${name}-domain`,
       {
-        connection: args.host.connection,
+        host: args.host,
         create: {
           script: "kvm/guest.sh",
           params: {
@@ -100,7 +101,7 @@ export class KvmGuest extends pulumi.ComponentResource {
         delete: { script: "kvm/guest.delete.sh", params: { NAME: guestName, GUEST_DIR: guestDir } },
         replaceOn: [image.id],
       },
-      { parent: this, dependsOn: [args.kvm.ready, image.ready, ...(network.ready ? [network.ready] : [])], retainOnDelete: args.protect ?? false },
+      { parent: this, dependsOn: [args.kvm.ready, image.ready, ...(network.ready ? [network.ready] : [])], protect: args.protect ?? false, retainOnDelete: args.protect ?? false },
     );
     this.registerOutputs({});
   }

@@ -1,3 +1,4 @@
+import { SparksComponent } from "./component";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -77,7 +78,7 @@ export interface KvmImage {
  * What KVM guests need on a host: libvirt and QEMU (libvirtd enabled, so autostart guests come back
  * after a reboot), qemu.conf settings, the libvirt networks, and the base images on a btrfs subvolume.
  */
-export class KvmHost extends pulumi.ComponentResource {
+export class KvmHost extends SparksComponent {
   static readonly TYPE = "sparks:kvm:KvmHost";
 
   /** Images and guest disks: `<root>/base/<image>-<key>`, `<root>/guests/<guest>`. */
@@ -92,7 +93,7 @@ export class KvmHost extends pulumi.ComponentResource {
   readonly shutdownSeconds: number;
 
   constructor(name: string, args: KvmHostArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(KvmHost.TYPE, name, {}, opts);
+    super(KvmHost.TYPE, name, opts);
     const rootReady = args.volume.subvolumeReady[args.subvolume];
     if (rootReady === undefined) throw new Error(`${name}: volume ${args.volume.expected.name} declares no subvolume "${args.subvolume}"`);
     this.root = `${args.volume.expected.mountpoint}/${args.subvolume}`;
@@ -110,7 +111,7 @@ export class KvmHost extends pulumi.ComponentResource {
   private createPackages(name: string, args: KvmHostArgs) {
     return hostCommand(
       `${name}-packages`,
-      { connection: args.host.connection, create: { script: "kvm/packages.sh", params: {} } },
+      { host: args.host, create: { script: "kvm/packages.sh", params: {} } },
       { parent: this, dependsOn: [args.host.ready] },
     );
   }
@@ -149,14 +150,14 @@ export class KvmHost extends pulumi.ComponentResource {
       SETTINGS: entries.map(([key, value]) => `${key}${file.assign}${value}`),
       RESTART_UNIT: file.restartUnit,
     };
-    return hostCommand(commandName, { connection: args.host.connection, create: { script: "kvm/managed-settings.sh", params } }, { parent: this, dependsOn: [packages] });
+    return hostCommand(commandName, { host: args.host, create: { script: "kvm/managed-settings.sh", params } }, { parent: this, dependsOn: [packages] });
   }
 
   private createNetwork(name: string, args: KvmHostArgs, network: KvmNetworkArgs) {
     return hostCommand(
       `${name}-network-${network.name}`,
       {
-        connection: args.host.connection,
+        host: args.host,
         create: { script: "kvm/network.sh", params: { NAME: network.name, NETWORK_XML: renderNetworkXml(network) } },
         delete: { script: "kvm/network.delete.sh", params: { NAME: network.name } },
       },
@@ -166,7 +167,7 @@ export class KvmHost extends pulumi.ComponentResource {
 
   private createImage(name: string, args: KvmHostArgs, image: KvmImageArgs, dependsOn: pulumi.Resource[]): KvmImage {
     const baseDir = `${this.root}/base`;
-    const connection = args.host.connection;
+    const host = args.host;
     if (image.build !== undefined) {
       const init = readFileSync(GUEST_INIT, "utf8");
       const sizeBytes = parseSize(image.size ?? "64M");
@@ -174,7 +175,7 @@ export class KvmHost extends pulumi.ComponentResource {
       const ready = hostCommand(
         `${name}-image-${image.name}`,
         {
-          connection,
+          host,
           create: {
             script: "kvm/image-build.sh",
             params: { NAME: image.name, KEY: key, BASE_DIR: baseDir, SIZE_BYTES: sizeBytes },
@@ -188,7 +189,7 @@ export class KvmHost extends pulumi.ComponentResource {
     const [algo, digest] = image.sha512 !== undefined ? ["sha512", image.sha512] : ["sha256", image.sha256 as string];
     const ready = hostCommand(
       `${name}-image-${image.name}`,
-      { connection, create: { script: "kvm/image-fetch.sh", params: { NAME: image.name, URL: image.url as string, ALGO: algo, DIGEST: digest, BASE_DIR: baseDir } } },
+      { host, create: { script: "kvm/image-fetch.sh", params: { NAME: image.name, URL: image.url as string, ALGO: algo, DIGEST: digest, BASE_DIR: baseDir } } },
       { parent: this, dependsOn },
     );
     const key = digest.slice(0, 12);

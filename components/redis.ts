@@ -1,20 +1,12 @@
-import { createHash } from "node:crypto";
+import { SparksComponent } from "./component";
+import { formatSize } from "../lib/size";
 import * as pulumi from "@pulumi/pulumi";
 import type { RedisExpectation } from "../verify/manifest";
 import type { BtrfsVolume } from "./btrfs-volume";
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
 import { hostToolCommand, type ToolInstanceArgs, toolInstanceCommands } from "./host-tool";
-/** The tool's files, relative to HOST_TOOLS_DIR, in the order they ride to the host (fd 4, 5, ...). */
-export const SPARK_REDIS_FILES = [
-  "spark-redis",
-  "sparks_host/__init__.py",
-  "sparks_host/cli.py",
-  "sparks_host/instances.py",
-  "sparks_host/redis.py",
-  "sparks_host/resp.py",
-] as const;
-const TOOL = "spark-redis";
+const TOOL = "spark-redis" as const;
 
 export interface RedisInstanceArgs extends ToolInstanceArgs {
   /** Instance name: its ACL user, its unit `spark-redis@NAME.service` and its subvolume `<root>/NAME`. */
@@ -56,14 +48,14 @@ export const DEFAULT_SAVE = "3600 1 300 100 60 10000";
  * instance kept stopped), the tool and its config, then one command per declared instance
  * (`spark-redis ensure`, destroyed with `spark-redis destroy`).
  */
-export class Redis extends pulumi.ComponentResource {
+export class Redis extends SparksComponent {
   static readonly TYPE = "sparks:redis:Redis";
 
   /** What verify checks for these instances. */
   readonly expected: RedisExpectation;
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(Redis.TYPE, name, {}, opts);
+    super(Redis.TYPE, name, opts);
     const instances = args.instances ?? [];
     const settings = {
       appendfsync: args.persistence?.appendfsync ?? "everysec",
@@ -88,11 +80,16 @@ export class Redis extends pulumi.ComponentResource {
       maxmemory: settings.maxmemory,
       maxmemory_policy: settings.maxmemoryPolicy,
     };
-    const settingsDigest = createHash("sha256").update(JSON.stringify(settings)).digest("hex").slice(0, 16);
+    const settingLines = [
+      `appendfsync=${settings.appendfsync}`,
+      `save=${settings.save}`,
+      `maxmemory=${settings.maxmemory === 0 ? "0 (no limit)" : formatSize(settings.maxmemory)}`,
+      `maxmemory-policy=${settings.maxmemoryPolicy}`,
+    ];
 
     const packages = this.createPackages(name, args);
-    const tool = hostToolCommand(name, { host: args.host, tool: TOOL, files: SPARK_REDIS_FILES, config, root }, { parent: this, dependsOn: [packages, rootReady] });
-    toolInstanceCommands(name, { host: args.host, tool: TOOL, instances, settings: settingsDigest }, { parent: this, dependsOn: [tool, rootReady] });
+    const tool = hostToolCommand(name, { host: args.host, tool: TOOL, config, root }, { parent: this, dependsOn: [packages, rootReady] });
+    toolInstanceCommands(name, { host: args.host, tool: TOOL, instances, settings: settingLines }, { parent: this, dependsOn: [tool, rootReady] });
     this.registerOutputs({});
   }
 
@@ -100,7 +97,7 @@ export class Redis extends pulumi.ComponentResource {
     return hostCommand(
       `${name}-packages`,
       {
-        connection: args.host.connection,
+        host: args.host,
         create: { script: "redis/packages.sh", params: {} },
         delete: { script: "redis/packages.delete.sh", params: { KEEP_PACKAGES: args.host.packages } },
       },

@@ -1,3 +1,4 @@
+import { SparksComponent } from "./component";
 import * as pulumi from "@pulumi/pulumi";
 import type { SparkPgExpectation } from "../verify/manifest";
 import type { BtrfsVolume } from "./btrfs-volume";
@@ -5,16 +6,7 @@ import type { Host } from "./host";
 import { hostCommand } from "./host-command";
 import { hostToolCommand, type ToolInstanceArgs, toolInstanceCommands } from "./host-tool";
 
-const TOOL = "spark-pg";
-/** The tool's files, relative to HOST_TOOLS_DIR, in the order they ride to the host (fd 4, 5, ...). */
-export const SPARK_PG_FILES = [
-  "spark-pg",
-  "sparks_host/__init__.py",
-  "sparks_host/cli.py",
-  "sparks_host/instances.py",
-  "sparks_host/pg.py",
-  "sparks_host/pgwire.py",
-] as const;
+const TOOL = "spark-pg" as const;
 export interface SparkPgInstanceArgs extends ToolInstanceArgs {
   /** Instance name: its role, its unit `spark-pg@NAME.service` and its subvolume `<root>/NAME`. */
   name: string;
@@ -41,14 +33,14 @@ export interface SparkPgArgs {
  * Postgres instances on btrfs, run by the host tool spark-pg: the packages, the tool and its
  * config, then one command per declared instance (`spark-pg ensure`, destroyed with `spark-pg destroy`).
  */
-export class SparkPg extends pulumi.ComponentResource {
+export class SparkPg extends SparksComponent {
   static readonly TYPE = "sparks:postgres:SparkPg";
 
   /** What verify checks for these instances. */
   readonly expected: SparkPgExpectation;
 
   constructor(name: string, args: SparkPgArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(SparkPg.TYPE, name, {}, opts);
+    super(SparkPg.TYPE, name, opts);
     const instances = args.instances ?? [];
     this.expected = {
       version: args.version,
@@ -61,7 +53,7 @@ export class SparkPg extends pulumi.ComponentResource {
 
     const packages = this.createPackages(name, args);
     const config = { version: args.version, root, listen: args.listen, ports: [args.ports.from, args.ports.to] };
-    const tool = hostToolCommand(name, { host: args.host, tool: TOOL, files: SPARK_PG_FILES, config, root }, { parent: this, dependsOn: [packages, rootReady] });
+    const tool = hostToolCommand(name, { host: args.host, tool: TOOL, config, root }, { parent: this, dependsOn: [packages, rootReady] });
     toolInstanceCommands(name, { host: args.host, tool: TOOL, instances }, { parent: this, dependsOn: [tool, rootReady] });
     this.registerOutputs({});
   }
@@ -70,7 +62,7 @@ export class SparkPg extends pulumi.ComponentResource {
     return hostCommand(
       `${name}-packages`,
       {
-        connection: args.host.connection,
+        host: args.host,
         create: { script: "spark-pg/packages.sh", params: { VERSION: args.version } },
         delete: { script: "spark-pg/packages.delete.sh", params: { VERSION: args.version, KEEP_PACKAGES: args.host.packages } },
       },

@@ -35,3 +35,47 @@ export function posixQuote(value: string): string {
 export function command(...args: string[]): string {
   return args.map(posixQuote).join(" ");
 }
+
+/**
+ * Reads back words as `shellQuote` writes them (bare, '...' with '\'' for a quote, $'...' with
+ * \\, \' and \xHH escapes), separated by spaces: the inverse used to show a parameter's value.
+ */
+export function parseShellWords(text: string): string[] {
+  const words: string[] = [];
+  let at = 0;
+  while (at < text.length) {
+    if (text[at] === " ") {
+      at++;
+      continue;
+    }
+    let word = "";
+    while (at < text.length && text[at] !== " ") {
+      if (text.startsWith("$'", at)) {
+        at += 2;
+        while (at < text.length && text[at] !== "'") {
+          if (text[at] === "\\") {
+            const next = text[at + 1];
+            if (next === "x") {
+              word += String.fromCharCode(parseInt(text.slice(at + 2, at + 4), 16));
+              at += 4;
+            } else {
+              word += next;
+              at += 2;
+            }
+          } else word += text[at++];
+        }
+        at++;
+      } else if (text[at] === "'") {
+        const end = text.indexOf("'", at + 1);
+        if (end < 0) throw new Error(`unterminated quote in ${text}`);
+        word += text.slice(at + 1, end);
+        at = end + 1;
+      } else if (text[at] === "\\") {
+        word += text[at + 1];
+        at += 2;
+      } else word += text[at++];
+    }
+    words.push(word);
+  }
+  return words;
+}

@@ -13,3 +13,11 @@ export function parseSize(size: string): number {
   if (!Number.isSafeInteger(bytes)) throw new Error(`size "${size}" is too large`);
   return bytes;
 }
+
+/** 4294967296 -> "4G": the largest unit that divides the size, as the config would write it. */
+export function formatSize(bytes: number): string {
+  const [suffix, unit] = Object.entries(UNITS)
+    .reverse()
+    .find(([, unit]) => bytes % unit === 0) ?? ["", 1];
+  return `${bytes / unit}${suffix}`;
+}

@@ -1,7 +1,10 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { readConnection } from "../sandbox/connection";
 import { statePaths } from "../sandbox/paths";
+import { misplacedSecrets, secureLeafPaths } from "./secret-paths";
 import type { HostConfig, StackConfig } from "./types";
 import { ConfigValidationError, type DeepPartial, stackConfigErrors } from "./validate";
 
@@ -30,18 +33,26 @@ export interface ResolvedHost {
  * connection. Throws one ConfigValidationError listing every problem; call it before registering
  * any resource, so an invalid config registers nothing.
  */
-export function loadStackConfig(): ResolvedHost[] {
+export function loadStackConfig(): { hosts: ResolvedHost[]; converge: string } {
   const raw = rawProjectConfig();
   const sandboxConnectionFile = statePaths().connection;
   const hosts = Array.isArray(raw.hosts) ? (raw.hosts as DeepPartial<HostConfig>[]) : [];
-  const needsKey = hosts.some((host) => host?.ssh?.sandbox !== true);
+  const needsKey = hosts.some((host) => host?.ssh?.sandbox !== true && host?.ssh?.privateKey == null);
+  const hostsSecret = isConfigSecret(`${PROJECT}:hosts`);
   const sandbox = hosts.some((host) => host?.ssh?.sandbox === true) ? readConnection(sandboxConnectionFile) : undefined;
 
   const errors = stackConfigErrors(raw);
   if (needsKey && !(`${PROJECT}:sshPrivateKey` in pulumi.runtime.allConfig())) {
     errors.push({ path: "sshPrivateKey", message: "is required: pulumi config set --secret sshPrivateKey < KEYFILE" });
   }
+  errors.push(...misplacedSecrets(hostsSecret ? stackFileSecretPaths() : []));
   hosts.forEach((host, index) => {
+    if (host?.ssh?.privateKey != null && !hostsSecret) {
+      errors.push({
+        path: `hosts[${index}].ssh.privateKey`,
+        message: `must be a secret: pulumi config set --secret --path 'hosts[${index}].ssh.privateKey' < KEYFILE`,
+      });
+    }
     if (host?.ssh?.sandbox === true && sandbox === undefined) {
       errors.push({
         path: `hosts[${index}].ssh.sandbox`,
@@ -53,7 +64,13 @@ export function loadStackConfig(): ResolvedHost[] {
 
   const config = raw as unknown as StackConfig;
   const stackKey = needsKey ? new pulumi.Config(PROJECT).requireSecret("sshPrivateKey") : undefined;
-  return config.hosts.map((host) => {
+  // The secret paths come from a secret Output of the whole key; the plain copy loses them, so no
+  // plain value of theirs can reach a command, the state or an output.
+  const secretHosts = hostsSecret ? new pulumi.Config(PROJECT).requireSecretObject<StackConfig["hosts"]>("hosts") : undefined;
+  const hostKeyOf = (index: number) => (secretHosts as pulumi.Output<StackConfig["hosts"]>).apply((all) => all[index].ssh.privateKey as string);
+  const hostsResolved = config.hosts.map((host, index): ResolvedHost => {
+    const ownKey = host.ssh.privateKey == null ? undefined : hostKeyOf(index);
+    delete host.ssh.privateKey;
     if (host.ssh.sandbox && sandbox) {
       return {
         config: host,
@@ -62,7 +79,7 @@ export function loadStackConfig(): ResolvedHost[] {
           port: sandbox.port,
           user: sandbox.user,
           hostKey: sandbox.hostKey,
-          privateKey: pulumi.secret(readFileSync(sandbox.privateKeyPath, "utf8")),
+          privateKey: ownKey ?? pulumi.secret(readFileSync(sandbox.privateKeyPath, "utf8")),
           identityFile: sandbox.privateKeyPath,
         },
       };
@@ -74,10 +91,30 @@ export function loadStackConfig(): ResolvedHost[] {
         port: host.ssh.port ?? 22,
         user: host.ssh.user ?? "root",
         hostKey: withoutComment(host.ssh.hostKey as string),
-        privateKey: stackKey as pulumi.Output<string>,
+        privateKey: ownKey ?? (stackKey as pulumi.Output<string>),
       },
     };
   });
+  return { hosts: hostsResolved, converge: config.converge ?? "" };
+}
+
+/**
+ * Whether the engine passed the key as a secret: the SDK's own test (it warns on `config.get` of
+ * one), exported by its config module but left out of its typings.
+ */
+const isConfigSecret = (key: string): boolean =>
+  (require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean }).isConfigSecret(key);
+
+/**
+ * The secret paths the stack file marks (`secure:` values inside `sparks:hosts`), where the engine
+ * runs the program: in the project directory, beside `Pulumi.<stack>.yaml`. Without the file
+ * (config from elsewhere) there is nothing to check here.
+ */
+function stackFileSecretPaths(): string[] {
+  const file = path.join(process.cwd(), `Pulumi.${pulumi.getStack()}.yaml`);
+  if (!existsSync(file)) return [];
+  const document = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  return secureLeafPaths(document.config?.[`${PROJECT}:hosts`], "hosts");
 }
 
 /** "ssh-ed25519 AAAA... root@host" -> "ssh-ed25519 AAAA...": the key alone is what gets pinned. */
@@ -98,7 +135,9 @@ function rawProjectConfig(): Record<string, unknown> {
   return raw;
 }
 
+/** Object and array values reach the program as JSON (Pulumi's structured config); others are strings. */
 function parseConfigValue(value: string): unknown {
+  if (!/^\s*[[{]/.test(value)) return value;
   try {
     return JSON.parse(value);
   } catch {

@@ -12,16 +12,16 @@ import { loadStackConfig, type ResolvedHost } from "./config";
  * which the entry point exports as a stack output.
  */
 export function deployStack(): VerifyManifest {
-  const hosts = loadStackConfig();
+  const { hosts, converge } = loadStackConfig();
   return {
     version: 1,
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
-    hosts: hosts.map(deployHost),
+    hosts: hosts.map((host) => deployHost(host, converge)),
   };
 }
 
-function deployHost({ config, connection }: ResolvedHost): HostExpectation {
+function deployHost({ config, connection }: ResolvedHost, converge: string): HostExpectation {
   const host = new Host(config.name, {
     address: connection.address,
     port: connection.port,
@@ -29,6 +29,7 @@ function deployHost({ config, connection }: ResolvedHost): HostExpectation {
     hostKey: connection.hostKey,
     privateKey: connection.privateKey,
     packages: config.packages,
+    converge,
   });
   const volumes = (config.btrfs?.volumes ?? []).map(
     (volume) => new BtrfsVolume(`${config.name}-${volume.name}`, { host, ...volume }, { parent: host }),

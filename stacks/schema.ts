@@ -27,6 +27,7 @@ const btrfsVolumeSchema: JSONSchemaType<BtrfsVolumeConfig> = {
     device: { type: "string", pattern: patterns.device },
     label: { type: "string", pattern: patterns.label },
     mountpoint: { type: "string", pattern: patterns.absolutePath },
+    previousMountpoint: { type: "string", pattern: patterns.absolutePath, nullable: true },
     mountOptions: {
       type: "array",
       items: { type: "string", pattern: patterns.mountOption },
@@ -66,6 +67,7 @@ const hostSchema: JSONSchemaType<HostConfig> = {
         user: { type: "string", enum: ["root"], nullable: true },
         hostKey: { type: "string", pattern: patterns.ed25519HostKey, nullable: true },
         sandbox: { type: "boolean", nullable: true },
+        privateKey: { type: "string", minLength: 1, nullable: true },
       },
     },
     packages: {
@@ -94,5 +96,6 @@ export const stackConfigSchema: JSONSchemaType<StackConfig> = {
   required: ["hosts"],
   properties: {
     hosts: { type: "array", minItems: 1, items: hostSchema },
+    converge: { type: "string", pattern: "^[A-Za-z0-9._:-]{0,64}$", nullable: true },
   },
 };

@@ -9,6 +9,11 @@ import type { KvmConfig } from "./kvm-types";
 export interface StackConfig {
   /** Every host the stack deploys. */
   hosts: HostConfig[];
+  /**
+   * In every command's header; a new value (e.g. the date) makes the next `pulumi up` re-run every
+   * command in place, so the idempotent scripts repair drift. Default "".
+   */
+  converge?: string;
 }
 
 export interface HostConfig {
@@ -44,6 +49,11 @@ export interface SshConfig {
   hostKey?: string;
   /** The host is the throwaway local sandbox host; default false. */
   sandbox?: boolean;
+  /**
+   * This host's own login key, instead of `sshPrivateKey`; only as a secret
+   * (`pulumi config set --secret --path 'hosts[N].ssh.privateKey' < KEYFILE`). Default: sshPrivateKey.
+   */
+  privateKey?: string;
 }
 
 export interface BtrfsConfig {
@@ -59,6 +69,8 @@ export interface BtrfsVolumeConfig {
   label: string;
   /** Absolute mount point. */
   mountpoint: string;
+  /** Where the volume is mounted now, to move it to `mountpoint` (stops everything on it); default none, and a move is refused. */
+  previousMountpoint?: string;
   /** Mount options; default ["noatime"]. */
   mountOptions?: string[];
   /** Keep the filesystem and its subvolumes on destroy (retainOnDelete); default false. */

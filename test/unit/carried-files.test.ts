@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { renderRemoteCommand, SCRIPTS_DIR } from "../../components/host-script";
+import { renderInlineCommand, SCRIPTS_DIR } from "../../components/host-script";
 import { HOST_TOOLS_DIR } from "../../components/host-tool";
-import { SPARK_PG_FILES } from "../../components/spark-pg";
+import { HOST_TOOL_FILES } from "../../components/bundle";
 
 const FIXTURE = path.relative(SCRIPTS_DIR, path.join(__dirname, "../fixtures/scripts/write-carried-files.sh"));
 const scratch = mkdtempSync(path.join(tmpdir(), "sparks-carried-"));
@@ -14,7 +14,7 @@ const canary = path.join(scratch, "canary");
 
 /** Runs the rendered command through real bash; returns its stdout and the files it wrote. */
 function carry(contents: string[], outDir = mkdtempSync(path.join(scratch, "out-"))) {
-  const command = renderRemoteCommand(FIXTURE, { COUNT: contents.length, OUT_DIR: outDir, RESOURCE: "test" }, contents.map((content) => ({ content })));
+  const command = renderInlineCommand(FIXTURE, { COUNT: contents.length, OUT_DIR: outDir, RESOURCE: "test" }, contents.map((content) => ({ content })));
   const stdout = execFileSync("bash", ["-c", command], { encoding: "utf8" });
   return { command, stdout, outDir, written: contents.map((_c, i) => readFileSync(path.join(outDir, String(i + 1)), "utf8")) };
 }
@@ -22,13 +22,20 @@ function carry(contents: string[], outDir = mkdtempSync(path.join(scratch, "out-
 const delimiters = (command: string) => [...command.split("\n")[0].matchAll(/(\d)<<'([A-Za-z0-9_]+)'/g)].map((m) => [m[1], m[2]]);
 
 describe("files carried by a remote command", () => {
-  it("gives each file its own fd and its own delimiter, a hash of its content", () => {
-    const { command } = carry(["a\n", "a\n", "b\n"]);
+  it("gives each file its own fd and its own plain delimiter, so an edit changes only the lines it edits", () => {
+    const { command, outDir } = carry(["a\n", "a\n", "b\n"]);
     const docs = delimiters(command);
-    expect(docs.map(([fd]) => fd)).toEqual(["3", "4", "5", "6"]);
-    expect(new Set(docs.map(([, d]) => d)).size).toBe(4);
-    expect(docs[1][1]).toMatch(/^SPARKS_FILE4_[0-9a-f]{12}$/);
-    expect(carry(["a\n", "c\n", "b\n"]).command).toContain(`4<<'${docs[1][1]}'`);
+    expect(docs).toEqual([["3", "SPARKS_SCRIPT"], ["4", "SPARKS_FILE4"], ["5", "SPARKS_FILE5"], ["6", "SPARKS_FILE6"]]);
+    const edited = carry(["a\n", "c\n", "b\n"], outDir).command.split("\n");
+    const before = command.split("\n");
+    expect(edited.filter((line, i) => line !== before[i])).toEqual(["c"]);
+  });
+
+  it("takes a hashed delimiter for a file that holds its plain one as a line", () => {
+    const file = "before\nSPARKS_FILE4\nafter\n";
+    const run = carry([file]);
+    expect(delimiters(run.command)[1][1]).toMatch(/^SPARKS_FILE4_[0-9a-f]{12}$/);
+    expect(run.written).toEqual([file]);
   });
 
   it("arrives byte for byte, whatever the file holds, and runs nothing in it", () => {
@@ -50,7 +57,7 @@ describe("files carried by a remote command", () => {
   });
 
   it("carries the spark-pg tool source exactly", () => {
-    const sources = SPARK_PG_FILES.map((file) => readFileSync(path.join(HOST_TOOLS_DIR, file), "utf8"));
+    const sources = HOST_TOOL_FILES["spark-pg"].map((file) => readFileSync(path.join(HOST_TOOLS_DIR, file), "utf8"));
     expect(carry(sources).written).toEqual(sources);
   });
 
@@ -64,10 +71,10 @@ describe("files carried by a remote command", () => {
   });
 
   it("refuses a file without a final newline, which a here-document cannot carry exactly", () => {
-    expect(() => renderRemoteCommand(FIXTURE, { COUNT: 1, OUT_DIR: scratch }, [{ content: "no newline" }])).toThrow(/newline/);
+    expect(() => renderInlineCommand(FIXTURE, { COUNT: 1, OUT_DIR: scratch }, [{ content: "no newline" }])).toThrow(/newline/);
   });
 
-  it("renders a command without files exactly as before", () => {
-    expect(renderRemoteCommand("host/wait-for-ssh.sh", { HOST_NAME: "h" }).split("\n")[0]).toMatch(/^bash \/dev\/fd\/3 3<<'SPARKS_SCRIPT_[0-9a-f]{12}'$/);
+  it("renders a command without files with one here-document", () => {
+    expect(renderInlineCommand("host/wait-for-ssh.sh", { HOST_NAME: "h" }).split("\n")[0]).toBe("bash /dev/fd/3 3<<'SPARKS_SCRIPT'");
   });
 });

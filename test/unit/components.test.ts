@@ -5,7 +5,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderScriptBody, SCRIPTS_DIR } from "../../components/host-script";
-import { headerParams, HOST_KEY, mockPulumiRuntime, resolve, settle } from "./support";
+import { bundleDir } from "../../components/bundle";
+import { headerParams, HOST_KEY, mockPulumiRuntime, renderedUrn, resolve, settle, withShippedScript } from "./support";
 
 let Host: typeof import("../../components/host").Host;
 let BtrfsVolume: typeof import("../../components/btrfs-volume").BtrfsVolume;
@@ -31,8 +32,16 @@ describe("Host", () => {
     expect(named("h1").map((r) => `${r.type} ${r.name}`)).toEqual([
       "sparks:host:Host h1",
       "command:remote:Command h1-wait-for-ssh",
+      "command:remote:CopyToRemote h1-host-files",
       "command:remote:Command h1-base-packages",
     ]);
+    // The bundle's files land in the remote directory itself (a source path ending in /: copyController.go sftpCopy).
+    const files = named("h1-host-files")[0].inputs;
+    expect(files.remotePath).toBe("/usr/local/lib/sparks/bundle");
+    expect(await files.source.path).toMatch(/^(.*\/)?\.sparks\/bundle\/[0-9a-f]{16}\/$/);
+    // wait-for-ssh runs before anything is shipped: it carries its script.
+    expect(named("h1-wait-for-ssh")[0].inputs.create).toContain('[ -d /run/systemd/system ] || fail');
+    expect(named("h1-base-packages")[0].inputs.create).toMatch(/^\. \/usr\/local\/lib\/sparks\/bundle\/scripts\/host\/base-packages-[0-9a-f]{12}\.sh$/m);
     // The private key makes the whole connection a secret, as the engine stores it.
     const connection = named("h1-wait-for-ssh")[0].inputs.connection;
     expect(connection["4dabf18193072939515e22adb298388d"]).toBeDefined();
@@ -105,9 +114,9 @@ describe("BtrfsVolume", () => {
     expect(create).toContain("MOUNTPOINT=/srv/d\n");
   });
 
-  it("gives every script its own resource name, which its ownership markers record", async () => {
+  it("gives every script its own URN as its resource, which its ownership claims record", async () => {
     const host = newHost("h7");
-    const volume = new BtrfsVolume("h7-data", { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/d", subvolumes: [{ name: "pg", limit: "1M" }] });
+    const volume = new BtrfsVolume("h7-data", { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/d", subvolumes: [{ name: "pg", limit: "1M" }] }, { parent: host });
     await resolve(volume.urn);
     await settle();
     const commands = named("h7-").filter((r) => r.type === "command:remote:Command");
@@ -120,9 +129,10 @@ describe("BtrfsVolume", () => {
       "h7-data-subvolume-pg",
     ]);
     for (const command of commands) {
-      expect(headerParams(command.inputs.create).RESOURCE, `${command.name} create`).toBe(command.name);
+      const parents = ["h7-wait-for-ssh", "h7-base-packages"].includes(command.name) ? "sparks:host:Host" : "sparks:host:Host$sparks:storage:BtrfsVolume";
+      expect(headerParams(command.inputs.create).RESOURCE, `${command.name} create`).toBe(renderedUrn(parents, command.name));
       if (command.inputs.delete !== undefined) {
-        expect(headerParams(command.inputs.delete).RESOURCE, `${command.name} delete`).toBe(command.name);
+        expect(headerParams(command.inputs.delete).RESOURCE, `${command.name} delete`).toBe(renderedUrn(parents, command.name));
       }
       // Stock sshd refuses the provider's setenv of the previous output.
       expect(command.inputs.addPreviousOutputInEnv, command.name).toBe(false);
@@ -182,10 +192,11 @@ describe("SparkPg", () => {
     await settle();
     const main = named("p2-spark-pg-instance-main")[0].inputs;
     const fixtures = named("p2-spark-pg-instance-fixtures")[0].inputs;
-    expect(headerParams(main.create)).toMatchObject({ NAME: "main", FORK_OF: "''", RESOURCE: "p2-spark-pg-instance-main" });
+    const parents = "sparks:host:Host$sparks:postgres:SparkPg";
+    expect(headerParams(main.create)).toMatchObject({ NAME: "main", FORK_OF: "''", RESOURCE: renderedUrn(parents, "p2-spark-pg-instance-main") });
     expect(headerParams(fixtures.create)).toMatchObject({ NAME: "fixtures", FORK_OF: "main" });
-    expect(fixtures.delete).toContain('"$TOOL" destroy "$NAME"');
-    expect(headerParams(fixtures.delete)).toMatchObject({ NAME: "fixtures", TOOL: "spark-pg", RESOURCE: "p2-spark-pg-instance-fixtures" });
+    expect(withShippedScript(fixtures.delete)).toContain('"$TOOL" destroy "$NAME"');
+    expect(headerParams(fixtures.delete)).toMatchObject({ NAME: "fixtures", TOOL: "spark-pg", RESOURCE: renderedUrn(parents, "p2-spark-pg-instance-fixtures") });
     expect(pg.expected).toEqual({ version: 15, listen: "127.0.0.1", instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] });
   });
 
@@ -193,7 +204,7 @@ describe("SparkPg", () => {
     const { pg } = newSparkPg("p3", []);
     await resolve(pg.urn);
     await settle();
-    const script = named("p3-spark-pg-packages")[0].inputs.create as string;
+    const script = withShippedScript(named("p3-spark-pg-packages")[0].inputs.create as string);
     expect(headerParams(script)).toMatchObject({ VERSION: "15" });
     // The install runs where the script calls it, after the config line (the library defining it comes earlier).
     const install = script.indexOf('\ninstall_recorded spark-pg-packages "$key" "$key"');
@@ -205,17 +216,18 @@ describe("SparkPg", () => {
     const { pg } = newSparkPg("p6", []);
     await resolve(pg.urn);
     await settle();
+    const parents = "sparks:host:Host$sparks:postgres:SparkPg";
     const packages = named("p6-spark-pg-packages")[0].inputs.delete as string;
     expect(packages).toContain("# spark-pg/packages.delete.sh");
-    expect(headerParams(packages)).toMatchObject({ VERSION: "15", KEEP_PACKAGES: "(btrfs-progs util-linux procps htop)", RESOURCE: "p6-spark-pg-packages" });
+    expect(headerParams(packages)).toMatchObject({ VERSION: "15", KEEP_PACKAGES: "(btrfs-progs util-linux procps htop)", RESOURCE: renderedUrn(parents, "p6-spark-pg-packages") });
     const tool = named("p6-spark-pg-tool")[0].inputs.delete as string;
     expect(tool).toContain("# host-tool/remove.sh");
-    expect(headerParams(tool)).toMatchObject({ ROOT: "/srv/sparks/pg", INSTALL_DIR: "/usr/local/lib/sparks/spark-pg", TOOL: "spark-pg", RESOURCE: "p6-spark-pg-tool" });
+    expect(headerParams(tool)).toMatchObject({ ROOT: "/srv/sparks/pg", INSTALL_DIR: "/usr/local/lib/sparks/spark-pg", TOOL: "spark-pg", RESOURCE: renderedUrn(parents, "p6-spark-pg-tool") });
     // The delete carries no files: it needs only their names.
-    expect(tool.split("\n")[0]).toMatch(/^bash \/dev\/fd\/3 3<<'SPARKS_SCRIPT_\w+'$/);
+    expect(tool.split("\n")[0]).toBe("bash /dev/fd/3 3<<'SPARKS_SCRIPT'");
   });
 
-  it("carries the tool source verbatim, and its config, in the tool command", async () => {
+  it("installs the tool from the shipped bundle, verbatim, with its config in the tool command", async () => {
     const { pg } = newSparkPg("p4", []);
     await resolve(pg.urn);
     await settle();
@@ -226,10 +238,14 @@ describe("SparkPg", () => {
       listen: "127.0.0.1",
       ports: [25500, 25519],
     });
+    const source = headerParams(tool).SOURCE_DIR;
+    expect(source).toMatch(/^\/usr\/local\/lib\/sparks\/bundle\/tools\/spark-pg-[0-9a-f]{12}$/);
     for (const file of ["spark-pg", "sparks_host/instances.py", "sparks_host/pg.py"]) {
-      expect(tool).toContain(readFileSync(path.join(__dirname, "../../host-tools", file), "utf8"));
+      const shipped = path.join(bundleDir(), source.slice("/usr/local/lib/sparks/bundle/".length), file);
+      expect(readFileSync(shipped, "utf8")).toBe(readFileSync(path.join(__dirname, "../../host-tools", file), "utf8"));
     }
-    expect(tool.split("\n")[0]).toMatch(/^bash \/dev\/fd\/3 3<<'SPARKS_SCRIPT_\w+' 4<<'SPARKS_FILE4_\w+' 5<<.* 9<<'SPARKS_FILE9_\w+'$/);
+    // A tool change is one changed path in the command, not the tool's source.
+    expect(tool.length).toBeLessThan(2000);
   });
 
   it("refuses a subvolume its volume does not declare, and a fork of an instance not declared before", () => {

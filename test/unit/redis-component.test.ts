@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { headerParams, HOST_KEY, mockPulumiRuntime, resolve, settle } from "./support";
+import { bundleDir } from "../../components/bundle";
+import { headerParams, HOST_KEY, mockPulumiRuntime, renderedUrn, resolve, settle, withShippedScript } from "./support";
 
 let Host: typeof import("../../components/host").Host;
 let BtrfsVolume: typeof import("../../components/btrfs-volume").BtrfsVolume;
@@ -37,16 +38,19 @@ describe("Redis", () => {
     expect(order.indexOf("r1-redis-packages")).toBeGreaterThan(order.indexOf("r1-base-packages"));
   });
 
-  it("hands each instance its name, source and settings digest, and destroys it with spark-redis destroy", async () => {
+  it("hands each instance its name, source and readable settings, and destroys it with spark-redis destroy", async () => {
     const { redis } = newRedis("r2");
     await resolve(redis.urn);
     await settle();
     const main = named("r2-redis-instance-main")[0].inputs;
     const fixtures = named("r2-redis-instance-fixtures")[0].inputs;
-    expect(headerParams(main.create)).toMatchObject({ NAME: "main", FORK_OF: "''", TOOL: "spark-redis", RESOURCE: "r2-redis-instance-main" });
+    const parents = "sparks:host:Host$sparks:redis:Redis";
+    expect(headerParams(main.create)).toMatchObject({ NAME: "main", FORK_OF: "''", TOOL: "spark-redis", RESOURCE: renderedUrn(parents, "r2-redis-instance-main") });
     expect(headerParams(fixtures.create)).toMatchObject({ NAME: "fixtures", FORK_OF: "main" });
-    expect(headerParams(main.create).SETTINGS).toMatch(/^[0-9a-f]{16}$/);
-    expect(fixtures.delete).toContain('"$TOOL" destroy "$NAME"');
+    // A reviewer reads the values and what a change of them does.
+    expect(headerParams(main.create).SETTINGS).toBe("(appendfsync=everysec 'save=3600 1 300 100 60 10000' 'maxmemory=0 (no limit)' maxmemory-policy=noeviction)");
+    expect(headerParams(main.create).ON_CHANGE).toBe("'SETTINGS: restarts the instance'");
+    expect(withShippedScript(fixtures.delete)).toContain('"$TOOL" destroy "$NAME"');
     expect(headerParams(fixtures.delete)).toMatchObject({ NAME: "fixtures", TOOL: "spark-redis" });
     expect(redis.expected).toEqual({
       listen: "127.0.0.1",
@@ -73,14 +77,14 @@ describe("Redis", () => {
   it("keeps Debian's default instance from starting before it installs redis-server", async () => {
     newRedis("r4");
     await settle();
-    const script = named("r4-redis-packages")[0].inputs.create as string;
+    const script = withShippedScript(named("r4-redis-packages")[0].inputs.create as string);
     const install = script.indexOf('\ninstall_recorded spark-redis-packages redis "redis-server redis-tools"');
     expect(install).toBeGreaterThan(0);
     expect(script.indexOf("ConditionPathExists=/etc/redis/sparks-default-instance-wanted")).toBeLessThan(install);
     expect(script.indexOf("systemctl disable --quiet redis-server.service")).toBeGreaterThan(install);
   });
 
-  it("carries the tool source verbatim, and its config, in the tool command, into its own directory", async () => {
+  it("installs its own tool from the shipped bundle into its own directory, with its config in the tool command", async () => {
     newRedis("r5", { maxmemoryBytes: 64 * 1024 * 1024, maxmemoryPolicy: "allkeys-lru", persistence: { appendfsync: "always", save: "" } });
     await settle();
     const tool = named("r5-redis-tool")[0].inputs.create as string;
@@ -94,10 +98,11 @@ describe("Redis", () => {
       maxmemory_policy: "allkeys-lru",
     });
     expect(headerParams(tool)).toMatchObject({ INSTALL_DIR: "/usr/local/lib/sparks/spark-redis", TOOL: "spark-redis" });
+    const source = path.join(bundleDir(), headerParams(tool).SOURCE_DIR.slice("/usr/local/lib/sparks/bundle/".length));
     for (const file of ["spark-redis", "sparks_host/instances.py", "sparks_host/redis.py", "sparks_host/resp.py"]) {
-      expect(tool).toContain(readFileSync(path.join(__dirname, "../../host-tools", file), "utf8"));
+      expect(readFileSync(path.join(source, file), "utf8")).toBe(readFileSync(path.join(__dirname, "../../host-tools", file), "utf8"));
     }
-    expect(tool).not.toContain(readFileSync(path.join(__dirname, "../../host-tools/sparks_host/pg.py"), "utf8"));
+    expect(existsSync(path.join(source, "sparks_host/pg.py"))).toBe(false);
   });
 
   it("takes the packages and the tool back on destroy, keeping the Host's packages", async () => {
@@ -105,10 +110,11 @@ describe("Redis", () => {
     await settle();
     const packages = named("r8-redis-packages")[0].inputs.delete as string;
     expect(packages).toContain("# redis/packages.delete.sh");
-    expect(headerParams(packages)).toMatchObject({ KEEP_PACKAGES: expect.stringContaining("btrfs-progs"), RESOURCE: "r8-redis-packages" });
+    const parents = "sparks:host:Host$sparks:redis:Redis";
+    expect(headerParams(packages)).toMatchObject({ KEEP_PACKAGES: expect.stringContaining("btrfs-progs"), RESOURCE: renderedUrn(parents, "r8-redis-packages") });
     const tool = named("r8-redis-tool")[0].inputs.delete as string;
     expect(tool).toContain("# host-tool/remove.sh");
-    expect(headerParams(tool)).toMatchObject({ ROOT: "/srv/sparks/redis", INSTALL_DIR: "/usr/local/lib/sparks/spark-redis", TOOL: "spark-redis", RESOURCE: "r8-redis-tool" });
+    expect(headerParams(tool)).toMatchObject({ ROOT: "/srv/sparks/redis", INSTALL_DIR: "/usr/local/lib/sparks/spark-redis", TOOL: "spark-redis", RESOURCE: renderedUrn(parents, "r8-redis-tool") });
   });
 
   it("keeps a protected instance on destroy, and refuses a fork of an instance not declared before", () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { renderRemoteCommand } from "../../components/host-script";
+import { renderInlineCommand } from "../../components/host-script";
 import { renderHeader } from "../../components/shell";
 import { command, posixQuote, shellQuote } from "../../lib/shell-quote";
 
@@ -71,7 +71,7 @@ describe("shell quoting of script parameters", () => {
 
   it("runs a rendered host script with hostile values without injecting anything", () => {
     const value = `x\n'SPARKS_SCRIPT_\n$(touch ${canary})`;
-    const command = renderRemoteCommand("host/wait-for-ssh.sh", { HOST_NAME: value });
+    const command = renderInlineCommand("host/wait-for-ssh.sh", { HOST_NAME: value });
     // The script fails on a machine that is not a systemd Debian host; what matters is what it ran.
     const result = (() => {
       try {

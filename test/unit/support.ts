@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll } from "vitest";
-import { HEADER_END } from "../../components/host-script";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { bundleDir } from "../../components/bundle";
+import { BUNDLE_REMOTE_DIR, HEADER_END } from "../../components/host-script";
 
 /** A resource as the mock runtime saw it registered. */
 export interface Registered {
@@ -46,4 +49,15 @@ export function headerParams(remoteCommand: string): Record<string, string> {
   const lines = remoteCommand.split("\n");
   const header = lines.slice(2, lines.indexOf(HEADER_END));
   return Object.fromEntries(header.map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+}
+
+/** The URN the engine gives a command of `name` under the components `parents` (stack "unit"), as its header renders it. */
+export const renderedUrn = (parents: string, name: string) => `'urn:pulumi:unit::sparks::${parents}$command:remote:Command::${name}'`;
+
+/**
+ * A rendered command with its call of the shipped script replaced by that script, read from the
+ * bundle the program ships: what the host runs.
+ */
+export function withShippedScript(remoteCommand: string): string {
+  return remoteCommand.replace(new RegExp(`^\\. ${BUNDLE_REMOTE_DIR}/(\\S+)$`, "m"), (_line, file: string) => readFileSync(path.join(bundleDir(), file), "utf8"));
 }

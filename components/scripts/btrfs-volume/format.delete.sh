@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Wipes the btrfs signature from DEVICE, but only when this resource holds the claim on the
-# filesystem, formatted it itself (an adopted filesystem is only released), and nothing has it
-# mounted.
+# filesystem, formatted it itself (an adopted filesystem is only released), no subvolume of it is
+# still claimed (a subvolume's delete keeps one that holds what the deploy did not make), and
+# nothing has it mounted.
 # sparks-include: lib/block-device.sh
 # sparks-include: lib/owner.sh
 if [ ! -b "$DEVICE" ]; then
@@ -18,6 +19,11 @@ leave_unless_owned format "$FOUND_UUID" "$filesystem"
 if [ "$(claim_field format "$FOUND_UUID" formatted)" != yes ]; then
   release format "$FOUND_UUID"
   changed "released $filesystem; it was adopted, not formatted by $RESOURCE: left in place"
+  exit 0
+fi
+kept=$(claimed_keys subvolume "$FOUND_UUID" | tr '\n' ' ')
+if [ -n "$kept" ]; then
+  echo "$filesystem keeps subvolumes still claimed (${kept% }): left in place"
   exit 0
 fi
 mounted=$(device_mounts "$DEVICE")

@@ -21,6 +21,23 @@ missing_options() {
   (IFS=,; echo "${absent[*]}")
 }
 
+# A mount point change moves the volume, which stops everything on it: done only when the config
+# names the mount point it leaves (PREVIOUS_MOUNTPOINT), and only from a mount this resource made.
+mounted_elsewhere=$(device_mounts "$DEVICE" | grep -vxF -- "$MOUNTPOINT" || true)
+if [ -n "$mounted_elsewhere" ]; then
+  if [ "$mounted_elsewhere" != "$PREVIOUS_MOUNTPOINT" ]; then
+    fail "$DEVICE is mounted at ${mounted_elsewhere//$'\n'/ and }, not $MOUNTPOINT: moving it stops everything on the volume; set previousMountpoint: $mounted_elsewhere on volume $VOLUME to move it"
+  fi
+  previous_unit=$(systemd-escape --path --suffix=mount -- "$PREVIOUS_MOUNTPOINT")
+  owned_by_me mount "$previous_unit" || fail "$PREVIOUS_MOUNTPOINT is mounted by $previous_unit, which $RESOURCE does not manage: left as it is"
+  systemctl stop "$previous_unit"
+  systemctl disable --quiet "$previous_unit"
+  rm -f "/etc/systemd/system/$previous_unit"
+  systemctl daemon-reload
+  release mount "$previous_unit"
+  changed "unmounted $DEVICE from $PREVIOUS_MOUNTPOINT to move it to $MOUNTPOINT"
+fi
+
 new_unit=no
 [ -e "$unit_path" ] || new_unit=yes
 write_file "$unit_path" 0644 <<UNIT

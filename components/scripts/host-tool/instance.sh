@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Ensures the TOOL instance NAME exists, started and enabled, with the declared settings: created
-# empty, or as a fork of FORK_OF when set. SETTINGS (optional: a digest of the declared settings) is
-# here so a change of them re-runs this command, which re-applies them. The claim records whether this
-# deploy created the instance: destroy removes only one it made.
+# empty, or as a fork of FORK_OF when set. SETTINGS (optional: the declared settings, key=value) is
+# here so a change of them re-runs this command; ensure applies them from the tool's config. The claim
+# records whether this deploy created the instance: destroy removes only one it made.
 # sparks-include: lib/owner.sh
-: "${SETTINGS:-}"
+: "${SETTINGS[@]:-}" "${ON_CHANGE:-}"
 status=0
 "$TOOL" status "$NAME" --json >/dev/null 2>&1 || status=$?
 case $status in

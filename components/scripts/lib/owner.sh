@@ -51,6 +51,14 @@ claim() {
   fi
 }
 
+# Prints the keys claimed under KIND/PREFIX (one per line), whoever holds them.
+claimed_keys() {
+  local dir
+  dir=$(owner_marker "$1" "$2")
+  [ -d "$dir" ] || return 0
+  find "$dir" -type f -printf '%P\n' | sort
+}
+
 release() {
   rm -f -- "$(owner_marker "$1" "$2")"
 }

@@ -10,10 +10,11 @@ installed_packages() {
 # the claim KIND/KEY exactly which packages the install added (created=yes packages=...), so that
 # purge_recorded takes back only those. When nothing was added (installed before, or by an earlier
 # run of this resource or the one it was renamed from), what that run recorded stays.
-# Needs lib/owner.sh.
+# Needs lib/owner.sh and lib/packages.sh.
 install_recorded() {
   local kind=$1 key=$2 packages=$3 before added created
   shift 3
+  take_package_lock
   before=$(installed_packages)
   # shellcheck disable=SC2086 # a list of package names
   install_missing_packages $packages
@@ -34,6 +35,7 @@ install_recorded() {
 # shellcheck disable=SC2034 # PACKAGES_KEPT is read by the calling script
 purge_recorded() {
   local kind=$1 key=$2 package simulated installed=() others=()
+  take_package_lock
   PACKAGES_KEPT=no
   for package in $(claim_field "$kind" "$key" packages); do
     case " ${KEEP_PACKAGES[*]} " in
