@@ -12,6 +12,8 @@ export interface StackVariant {
   services: readonly SandboxService[];
   /** Changes the parsed hosts before the file is written. */
   edit?: (hosts: any[]) => void;
+  /** `sparks:converge`: a new value re-runs every command (drift repair). Default: unset. */
+  converge?: string;
 }
 
 /**
@@ -26,6 +28,7 @@ export function writeSandboxStackVariant(dir: string, name: string, variant: Sta
     for (const service of SANDBOX_SERVICES) if (!variant.services.includes(service)) delete host[service];
   }
   variant.edit?.(hosts);
+  if (variant.converge !== undefined) stack.config["sparks:converge"] = variant.converge;
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `Pulumi.sandbox-${name}.yaml`);
   writeFileSync(file, stringify(stack));

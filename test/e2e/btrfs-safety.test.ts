@@ -1,21 +1,30 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { parse } from "yaml";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxDown, sandboxUp } from "../../sandbox";
 import type { ExecResult } from "../../lib/ssh";
-import { btrfsOnlySandboxStack, e2eBlockerFor, E2E_SANDBOX_DIR, RESULTS, runCli, sandboxShell } from "./support";
+import { btrfsOnlySandboxStack, e2eBlockerFor, E2E_SANDBOX_DIR, RESULTS, runCli, sandboxShell, summaryOf } from "./support";
 
 const blocker = e2eBlockerFor("the e2e tests");
 
 const UNIT = "/etc/systemd/system/srv-sparks.mount";
-const UNCHANGED = /^done: \d+ ran, 0 changed/m;
+const NOTHING_RAN = /^done: 0 ran/m;
+const VOLUME_URN = "urn:pulumi:sandbox::sparks::sparks:host:Host$sparks:storage:BtrfsVolume$command:remote:Command::";
 
-/** The sandbox stack as it is, and the same volume renamed `store` (same device, label, mount point). */
+/**
+ * The sandbox stack as it is, the same volume renamed `store` (same device, label, mount point),
+ * and the original with a new converge value (every command re-runs in place).
+ */
 const stackFiles = {
   original: path.join(RESULTS, "Pulumi.sandbox-btrfs-safety.yaml"),
   renamed: path.join(RESULTS, "Pulumi.sandbox-btrfs-safety-renamed.yaml"),
+  converged: path.join(RESULTS, "Pulumi.sandbox-btrfs-safety-converge.yaml"),
+  otherPath: path.join(RESULTS, "Pulumi.sandbox-btrfs-safety-device-link.yaml"),
+  moved: path.join(RESULTS, "Pulumi.sandbox-btrfs-safety-moved.yaml"),
+  moveAsked: path.join(RESULTS, "Pulumi.sandbox-btrfs-safety-move-asked.yaml"),
 };
+const STATE = path.join(RESULTS, "btrfs-safety.state.json");
 
 /** The subvolumes the sandbox stack declares on its volume, sorted. */
 const declaredSubvolumes = (): string[] =>
@@ -29,6 +38,19 @@ function writeStackFiles(): void {
     volume.name = "store";
   });
   expect(renamed).toBe(stackFiles.renamed);
+  expect(btrfsOnlySandboxStack("btrfs-safety-converge", undefined, "2")).toBe(stackFiles.converged);
+  const volumeEdit = (edit: (volume: any) => void) => (hosts: any[]) => edit(hosts[0].btrfs.volumes[0]);
+  expect(btrfsOnlySandboxStack("btrfs-safety-device-link", volumeEdit((v) => (v.device = "/dev/sparks-disk")))).toBe(stackFiles.otherPath);
+  expect(btrfsOnlySandboxStack("btrfs-safety-moved", volumeEdit((v) => (v.mountpoint = "/srv/moved")))).toBe(stackFiles.moved);
+  expect(
+    btrfsOnlySandboxStack(
+      "btrfs-safety-move-asked",
+      volumeEdit((v) => {
+        v.mountpoint = "/srv/moved";
+        v.previousMountpoint = "/srv/sparks";
+      }),
+    ),
+  ).toBe(stackFiles.moveAsked);
 }
 
 const apply = (stack: keyof typeof stackFiles, ...args: string[]) =>
@@ -38,6 +60,8 @@ const apply = (stack: keyof typeof stackFiles, ...args: string[]) =>
     "sandbox",
     "--config-file",
     stackFiles[stack],
+    "--state",
+    STATE,
     // Apart from the manifest `verify --stack sandbox` reads, which other tests may be writing.
     ...(args.includes("--destroy") ? [] : ["--manifest-out", path.join(RESULTS, "btrfs-safety-manifest.json")]),
     ...args,
@@ -65,6 +89,7 @@ async function onTheDisk(command: string): Promise<string> {
 describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host", () => {
   beforeAll(async () => {
     mkdirSync(RESULTS, { recursive: true });
+    rmSync(STATE, { force: true });
     writeStackFiles();
     await sandboxUp({ stateDir: E2E_SANDBOX_DIR, diskSize: "4G" });
     shell = await sandboxShell();
@@ -74,20 +99,19 @@ describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host"
     await sandboxDown({ stateDir: E2E_SANDBOX_DIR });
   });
 
-  it("a renamed volume keeps its data: the old resources' deletes leave what the new ones claimed", async () => {
+  it("a renamed volume keeps its data: the engine creates the new names, then the old ones' deletes leave what they claimed", async () => {
     expect((await apply("original")).code).toBe(0);
     await host("echo kept > /srv/sparks/pg/marker");
 
-    const renamed = await apply("renamed");
+    // One apply, as pulumi up: the new resources first (they take the claims over), then the old ones' stored deletes.
+    const renamed = await apply("renamed", "--json");
     expect(renamed.code).toBe(0);
-    expect(renamed.output).toContain("taking it over from sandbox-data-subvolume-pg");
-
-    // What the engine does with the old names after a rename: delete them, with their own scripts.
-    const oldDeleted = await apply("original", "--destroy");
-    expect(oldDeleted.code).toBe(0);
-    expect(oldDeleted.output).toContain("subvolume /srv/sparks/pg is claimed by sandbox-store-subvolume-pg: left in place");
-    expect(oldDeleted.output).toContain("srv-sparks.mount is claimed by sandbox-store-mount: left in place");
-    expect(oldDeleted.output).toMatch(/^done: \d+ ran, 0 changed/m);
+    const summary = summaryOf(renamed);
+    expect(summary.steps.create).toEqual(expect.arrayContaining(["sandbox-store-format", "sandbox-store-mount", "sandbox-store-subvolume-pg"]));
+    expect(summary.steps.delete).toEqual(expect.arrayContaining(["sandbox-data-format", "sandbox-data-mount", "sandbox-data-subvolume-pg"]));
+    expect(renamed.output).toContain(`taking it over from ${VOLUME_URN}sandbox-data-subvolume-pg`);
+    expect(renamed.output).toContain(`subvolume /srv/sparks/pg is claimed by ${VOLUME_URN}sandbox-store-subvolume-pg: left in place`);
+    expect(renamed.output).toContain(`srv-sparks.mount is claimed by ${VOLUME_URN}sandbox-store-mount: left in place`);
 
     expect(await host("cat /srv/sparks/pg/marker")).toBe("kept\n");
     expect(await host("findmnt -n -v -o SOURCE,FSTYPE --mountpoint /srv/sparks")).toBe("/dev/vdb btrfs\n");
@@ -95,13 +119,13 @@ describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host"
     for (const name of declaredSubvolumes()) await host(`btrfs subvolume show /srv/sparks/${name} >/dev/null`);
 
     const again = await apply("renamed");
-    expect(again.output).toMatch(UNCHANGED);
+    expect(again.output).toMatch(NOTHING_RAN);
     expect(again.code).toBe(0);
   });
 
   it("the new owner's destroy does remove the volume it formatted: unmounted, unit gone, device blank", async () => {
     const run = await apply("renamed", "--destroy");
-    expect(run.output).toContain("✓ sandbox-store-format: changed");
+    expect(run.output).toContain("✓ sandbox-store-format: changed (delete");
     expect(run.code).toBe(0);
     expect((await probe("mountpoint -q /srv/sparks")).code).not.toBe(0);
     expect((await probe(`test -e ${UNIT}`)).code).not.toBe(0);
@@ -118,9 +142,9 @@ describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host"
     expect(adopted.code).toBe(0);
 
     const destroyed = await apply("original", "--destroy");
-    expect(destroyed.output).toContain("it was adopted, not formatted by sandbox-data-format: left in place");
-    expect(destroyed.output).toContain("it was there before, not created by sandbox-data-subvolume-pg: left in place");
-    expect(destroyed.output).toContain("✓ sandbox-data-subvolume-redis: changed");
+    expect(destroyed.output).toContain(`it was adopted, not formatted by ${VOLUME_URN}sandbox-data-format: left in place`);
+    expect(destroyed.output).toContain(`it was there before, not created by ${VOLUME_URN}sandbox-data-subvolume-pg: left in place`);
+    expect(destroyed.output).toContain("✓ sandbox-data-subvolume-redis: changed (delete");
     expect(destroyed.code).toBe(0);
     expect((await probe("mountpoint -q /srv/sparks")).code).not.toBe(0);
     expect(await host("blkid -p -s UUID -o value /dev/vdb")).toBe(uuid);
@@ -129,27 +153,32 @@ describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host"
     expect(await onTheDisk("btrfs subvolume list -o . | awk '{ print $NF }'")).toBe("pg\n");
   });
 
-  it("a setgid bit set by hand is cleared: the declared mode converges", async () => {
+  it("a setgid bit set by hand stays until a new converge value re-runs the subvolumes, which clears it", async () => {
     expect((await apply("original")).code).toBe(0);
     await host("chmod 2755 /srv/sparks/pg && chmod 2711 /srv/sparks/redis && chmod 3777 /srv/sparks/scratch");
 
-    const repaired = await apply("original");
-    expect(repaired.output).toContain("✓ sandbox-data-subvolume-pg: changed");
-    expect(repaired.output).toContain("✓ sandbox-data-subvolume-redis: changed");
-    expect(repaired.output).toContain("✓ sandbox-data-subvolume-scratch: changed");
+    // Nothing in the program changed: the engine runs nothing, and the drift stays.
+    expect((await apply("original")).output).toMatch(NOTHING_RAN);
+    expect(await host("stat -c '%a' /srv/sparks/pg")).toBe("2755\n");
+
+    const repaired = await apply("converged");
+    expect(repaired.output).toContain("✓ sandbox-data-subvolume-pg: changed (update");
+    expect(repaired.output).toContain("✓ sandbox-data-subvolume-redis: changed (update");
+    expect(repaired.output).toContain("✓ sandbox-data-subvolume-scratch: changed (update");
     expect(repaired.code).toBe(0);
 
-    const again = await apply("original");
-    expect(again.output).toMatch(UNCHANGED);
+    const again = await apply("converged");
+    expect(again.output).toMatch(NOTHING_RAN);
     expect(again.code).toBe(0);
     expect(await host("stat -c '%n %a' /srv/sparks/pg /srv/sparks/redis /srv/sparks/scratch")).toBe(
       "/srv/sparks/pg 755\n/srv/sparks/redis 711\n/srv/sparks/scratch 1777\n",
     );
   });
 
-  it("apply refuses another filesystem mounted at the mount point, naming it", async () => {
+  it("the mount refuses another filesystem at the mount point, naming it; the failed update is tried again", async () => {
     await host("systemctl stop srv-sparks.mount && mount -t tmpfs sparks-impostor /srv/sparks");
     try {
+      // Back to the first converge value: every command updates, the mount among them.
       const run = await apply("original");
       expect(run.output).toContain("sparks-impostor is mounted at /srv/sparks, expected /dev/vdb");
       expect(run.output).toMatch(/^FAILED at sandbox-data-mount/m);
@@ -157,7 +186,10 @@ describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host"
     } finally {
       await host("umount /srv/sparks");
     }
-    expect((await apply("original")).code).toBe(0);
+    // The failed update left the mount's old state: the next apply runs it again.
+    const retried = await apply("original");
+    expect(retried.output).toContain("✓ sandbox-data-mount: changed (update");
+    expect(retried.code).toBe(0);
     expect(await host("findmnt -n -v -o SOURCE --mountpoint /srv/sparks")).toBe("/dev/vdb\n");
   });
 
@@ -189,5 +221,36 @@ describe.skipIf(blocker !== undefined)("btrfs volume safety on the sandbox host"
     expect(await host("systemctl is-enabled srv-sparks.mount && findmnt -n -v -o SOURCE --mountpoint /srv/sparks")).toBe(
       "enabled\n/dev/vdb\n",
     );
+  });
+
+  it("a device path change (the same disk by another name) remounts in place: what runs on the volume keeps running", async () => {
+    await host("ln -sfn /dev/vdb /dev/sparks-disk && mkdir -p /srv/sparks/scratch/busy");
+    await host("systemd-run --unit=sparks-busy --property=WorkingDirectory=/srv/sparks/scratch/busy sleep 600");
+    const pid = await host("systemctl show -P MainPID sparks-busy");
+    const run = await apply("otherPath", "--json");
+    expect(run.code, run.output).toBe(0);
+    expect(summaryOf(run).counts).toMatchObject({ replace: 0, delete: 0, create: 0 });
+    expect(summaryOf(run).steps.update).toEqual(expect.arrayContaining(["sandbox-data-mount", "sandbox-data-format"]));
+    expect(await host("systemctl show -P MainPID sparks-busy")).toBe(pid);
+    expect(await host("grep -x 'What=/dev/sparks-disk' " + UNIT)).toBe("What=/dev/sparks-disk\n");
+    await host("systemctl stop sparks-busy");
+  });
+
+  it("a mount point change is refused, naming where the volume is, unless previousMountpoint asks for the move", async () => {
+    await host("echo kept > /srv/sparks/pg/moved-marker");
+    const refused = await apply("moved");
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain("is mounted at /srv/sparks, not /srv/moved: moving it stops everything on the volume; set previousMountpoint: /srv/sparks on volume sandbox-data to move it");
+    expect(await host("findmnt -n -v -o SOURCE --mountpoint /srv/sparks")).toBe("/dev/vdb\n");
+
+    const moved = await apply("moveAsked");
+    expect(moved.code, moved.output).toBe(0);
+    expect(moved.output).toContain("unmounted /dev/vdb from /srv/sparks to move it to /srv/moved");
+    expect(await host("cat /srv/moved/pg/moved-marker")).toBe("kept\n");
+    expect((await probe("mountpoint -q /srv/sparks")).code).not.toBe(0);
+    expect((await probe(`test -e ${UNIT}`)).code).not.toBe(0);
+    expect(await host("systemctl is-enabled srv-moved.mount")).toBe("enabled\n");
+    const again = await apply("moveAsked");
+    expect(again.output).toMatch(NOTHING_RAN);
   });
 });

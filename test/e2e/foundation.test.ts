@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { btrfsOnlySandboxStack, e2eBlockerFor, E2E_SANDBOX_DIR, RESULTS, sandboxDeploy, sandboxHostForTests, sandboxShell } from "./support";
+import { btrfsOnlySandboxStack, e2eBlockerFor, E2E_SANDBOX_DIR, RESULTS, sandboxDeploy, sandboxHostForTests, sandboxShell, summaryOf } from "./support";
 
 const blocker = e2eBlockerFor("the e2e tests");
 
@@ -9,13 +9,19 @@ const VOLUME = "btrfs sandbox-data";
 /** With the e2e run's own manifest: `.sparks/sandbox/` is the developer's. */
 const { apply: applyStack, verify } = sandboxDeploy(E2E_SANDBOX_DIR, path.join(RESULTS, "verify-manifest-sandbox.json"));
 const STACK = btrfsOnlySandboxStack("foundation");
+/** The same stack with a new converge value: every command re-runs in place, as `pulumi up` would. */
+const CONVERGED = btrfsOnlySandboxStack("foundation-converge-1", undefined, "1");
 const apply = (...args: string[]) => applyStack(STACK, ...args);
 
-/** The same stack with its volume marked protected: destroy must leave its data. */
+/** The converged stack with its volume marked protected: destroy must leave its data. */
 function protectedStackFile(): string {
-  return btrfsOnlySandboxStack("foundation-protected", (hosts) => {
-    for (const volume of hosts[0].btrfs.volumes) volume.protect = true;
-  });
+  return btrfsOnlySandboxStack(
+    "foundation-protected",
+    (hosts) => {
+      for (const volume of hosts[0].btrfs.volumes) volume.protect = true;
+    },
+    "1",
+  );
 }
 
 describe.skipIf(blocker !== undefined)("deploy -> verify on the sandbox host", () => {
@@ -36,11 +42,14 @@ describe.skipIf(blocker !== undefined)("deploy -> verify on the sandbox host", (
     console.log(`verify: ${run.seconds.toFixed(1)} s`);
   });
 
-  it("a second apply on an unchanged stack changes nothing", async () => {
-    const run = await apply();
-    expect(run.output).toMatch(/^done: \d+ ran, 0 changed/m);
+  it("a second apply on an unchanged stack runs nothing, as pulumi up would", async () => {
+    const run = await apply("--json");
+    const summary = summaryOf(run);
+    expect(summary.ran).toEqual([]);
+    expect(summary.counts).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
+    expect(summary.counts.same).toBeGreaterThan(5);
     expect(run.code).toBe(0);
-    console.log(`idempotent re-apply: ${run.seconds.toFixed(1)} s`);
+    console.log(`no-change apply: ${run.seconds.toFixed(1)} s`);
   });
 
   it("verify fails, naming the checks, when the host drifts", async () => {
@@ -62,25 +71,43 @@ describe.skipIf(blocker !== undefined)("deploy -> verify on the sandbox host", (
     expect(readFileSync(path.join(RESULTS, "verify-after-drift.xml"), "utf8")).toContain("<failure");
   });
 
-  it("apply repairs the drift and verify passes again", async () => {
-    const run = await apply();
-    expect(run.output).toContain("✓ sandbox-data-mount: changed");
-    expect(run.output).toContain("✓ sandbox-data-subvolume-scratch: changed");
+  it("an unchanged apply does not see the drift: it runs nothing and verify still fails", async () => {
+    const run = await apply("--json");
+    expect(summaryOf(run).ran).toEqual([]);
+    expect((await verify("verify-after-unchanged-apply.xml")).code).toBe(1);
+  });
+
+  it("a new converge value re-runs every command in place, which repairs the drift", async () => {
+    const run = await applyStack(CONVERGED, "--json");
+    const summary = summaryOf(run);
+    expect(summary.counts).toMatchObject({ create: 0, delete: 0 });
+    // The shipped scripts are copied again: their copy has no update that would (copyController.go Update).
+    expect(summary.steps.replace).toEqual(["sandbox-host-files"]);
+    expect(summary.steps.update).toEqual(expect.arrayContaining(["sandbox-wait-for-ssh", "sandbox-base-packages", "sandbox-data-format", "sandbox-data-mount", "sandbox-data-subvolume-scratch"]));
+    expect(summary.changed).toEqual(expect.arrayContaining(["sandbox-data-mount", "sandbox-data-subvolume-scratch"]));
+    expect(summary.changed).not.toContain("sandbox-data-format");
     expect(run.code).toBe(0);
     const check = await verify("verify-after-repair.xml");
     expect(check.output).toMatch(/^\d+ passed, 0 failed/m);
     expect(check.code).toBe(0);
   });
 
-  it("destroy keeps a protected volume's data", async () => {
+  it("destroy refuses a protected volume, naming it, and leaves its data", async () => {
     const configFile = protectedStackFile();
-    expect((await applyStack(configFile)).code).toBe(0);
+    // Protecting is an option change only: nothing runs, the state records it.
+    const protect = await applyStack(configFile, "--json");
+    expect(summaryOf(protect).ran).toEqual([]);
     const shell = await sandboxShell();
     try {
       expect((await shell.run("echo kept > /srv/sparks/pg/marker")).code).toBe(0);
-      const run = await applyStack(configFile, "--destroy");
-      expect(run.output).toContain("- sandbox-data-format: protected, left in place");
-      expect(run.code).toBe(0);
+      const refused = await applyStack(configFile, "--destroy");
+      // The engine goes on past a refused delete but keeps what it stands on (deployment_executor.go erroredDeps).
+      expect(refused.output).toMatch(/^✗ sandbox-data-subvolume-pg: delete failed \(.*\): resource \S+::sandbox-data-subvolume-pg cannot be deleted because it is protected$/m);
+      expect(refused.output).toContain("· sandbox-data-format: delete not started");
+      expect(refused.code).toBe(1);
+      const excluding = await applyStack(configFile, "--destroy", "--exclude-protected");
+      expect(excluding.output).toMatch(/^done: 0 ran/m);
+      expect(excluding.code).toBe(0);
       expect((await shell.run("cat /srv/sparks/pg/marker")).stdout).toBe("kept\n");
       expect((await shell.run("blkid -p -s LABEL -o value /dev/vdb")).stdout).toBe("sparks-data\n");
     } finally {
@@ -89,8 +116,10 @@ describe.skipIf(blocker !== undefined)("deploy -> verify on the sandbox host", (
   });
 
   it("destroy removes an unprotected volume: unmounted, unit gone, device blank", async () => {
-    const run = await apply("--destroy");
-    expect(run.output).toContain("✓ sandbox-data-format: changed");
+    // Unprotecting is an option change too; then destroy deletes what the state holds.
+    expect((await applyStack(CONVERGED)).code).toBe(0);
+    const run = await applyStack(CONVERGED, "--destroy");
+    expect(run.output).toContain("✓ sandbox-data-format: changed (delete");
     expect(run.code).toBe(0);
     const shell = await sandboxShell();
     try {

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile } from "./support";
+import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile, summaryOf } from "./support";
 
 const blocker = e2eBlockerFor("the KVM guest e2e tests");
 
@@ -10,11 +10,20 @@ const { apply, verify, onHost } = sandboxDeploy(STATE_DIR, path.join(RESULTS, "v
 const GUEST = "spark-dev-1";
 const GUEST_DIR = `/srv/sparks/images/guests/${GUEST}`;
 
-/** The sandbox stack with btrfs and kvm only, the guest's memory set to `memory`. */
-function kvmStack(name: string, memory: string): string {
-  return sandboxStackFile(name, ["kvm"], (hosts) => {
-    hosts[0].kvm.guests[0].memory = memory;
-  });
+/** The sandbox stack with btrfs and kvm only, the guest's memory set to `memory` (and its protection, and the converge value). */
+function kvmStack(name: string, memory: string, options: { protect?: boolean; converge?: string } = {}): string {
+  return sandboxStackFile(
+    name,
+    ["kvm"],
+    (hosts) => {
+      hosts[0].kvm.guests[0].memory = memory;
+      if (options.protect) {
+        hosts[0].kvm.guests[0].protect = true;
+        for (const volume of hosts[0].btrfs.volumes) volume.protect = true;
+      }
+    },
+    options.converge,
+  );
 }
 
 /** Waits until the guest has printed its readiness line for this boot. */
@@ -26,6 +35,7 @@ async function waitForReady(seconds = 60): Promise<string> {
 describe.skipIf(blocker !== undefined)("KVM guest on the sandbox host (TCG)", () => {
   const small = () => kvmStack("kvm-256m", "256M");
   const large = () => kvmStack("kvm-384m", "384M");
+  const largeConverged = () => kvmStack("kvm-384m-converge", "384M", { converge: "1" });
   let uuid = "";
   let inode = "";
 
@@ -63,9 +73,9 @@ describe.skipIf(blocker !== undefined)("KVM guest on the sandbox host (TCG)", ()
     expect(exclusive).toBeLessThan(total);
   }, 60_000);
 
-  it("a second apply changes nothing", async () => {
+  it("a second apply runs nothing", async () => {
     const run = await apply(small());
-    expect(run.output).toMatch(/^done: \d+ ran, 0 changed/m);
+    expect(run.output).toMatch(/^done: 0 ran, 0 changed/m);
     expect(run.code).toBe(0);
   }, 120_000);
 
@@ -82,18 +92,43 @@ describe.skipIf(blocker !== undefined)("KVM guest on the sandbox host (TCG)", ()
     expect(after.code).toBe(0);
   }, 300_000);
 
-  it("verify fails by name when the guest is stopped", async () => {
+  it("verify fails by name when the guest is stopped; a new converge value starts it", async () => {
     expect((await onHost(`virsh destroy ${GUEST}`)).code).toBe(0);
     const run = await verify("verify-kvm-stopped.xml");
     expect(run.output).toContain(`✗ kvm ${GUEST}: running`);
     expect(run.code).toBe(1);
-    const repair = await apply(large());
+    expect((await apply(large())).output).toMatch(/^done: 0 ran/m);
+    const repair = await apply(largeConverged());
     expect(repair.output).toContain("started spark-dev-1");
     expect(repair.code).toBe(0);
   }, 300_000);
 
+  it("`--replace` of a protected guest is refused and runs nothing", async () => {
+    const guarded = kvmStack("kvm-384m-protected", "384M", { protect: true, converge: "1" });
+    expect((await apply(guarded)).code).toBe(0);
+    const run = await apply(guarded, "--replace", "sandbox-kvm-guest-spark-dev-1-domain", "--json");
+    expect(run.output).toMatch(/^✗ sandbox-kvm-guest-spark-dev-1-domain: replace failed .*unable to replace resource \S+ as it is currently marked for protection$/m);
+    expect(summaryOf(run).ran).toEqual([]);
+    expect(run.code).toBe(1);
+    expect((await onHost(`virsh domuuid ${GUEST}`)).stdout.trim()).toBe(uuid);
+  }, 300_000);
+
+  it("`--replace` of an unprotected guest deletes it first, disk and all, and creates a new one", async () => {
+    // Unprotected first: a replace in the same run as the unprotect would skip the old delete, as
+    // the state still says retainOnDelete (step.go DeleteStep.Apply reads the old state's).
+    expect(summaryOf(await apply(largeConverged(), "--json")).ran).toEqual([]);
+    const run = await apply(largeConverged(), "--replace", "sandbox-kvm-guest-spark-dev-1-domain", "--json");
+    expect(run.code, run.output).toBe(0);
+    expect(summaryOf(run).steps.replace).toEqual(["sandbox-kvm-guest-spark-dev-1-domain"]);
+    expect(run.output).toContain("✓ sandbox-kvm-guest-spark-dev-1-domain: changed (delete then create");
+    expect(run.output).toMatch(/deleted guest spark-dev-1/);
+    expect((await onHost(`virsh domuuid ${GUEST}`)).stdout.trim()).not.toBe(uuid);
+    expect((await onHost(`stat -c %i ${GUEST_DIR}/disk.raw`)).stdout.trim()).not.toBe(inode);
+    expect(await waitForReady()).toContain(`instance-id=${GUEST}-tiny-`);
+  }, 300_000);
+
   it("destroy undefines the domain and removes its disk", async () => {
-    const run = await apply(large(), "--destroy");
+    const run = await apply(largeConverged(), "--destroy");
     expect(run.output).toMatch(/deleted guest spark-dev-1/);
     expect(run.code).toBe(0);
     expect((await onHost(`virsh dominfo ${GUEST}`)).code).not.toBe(0);

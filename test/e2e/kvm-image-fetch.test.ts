@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderRemoteCommand } from "../../components/host-script";
+import { renderInlineCommand } from "../../components/host-script";
 import { sandboxDown, sandboxUp } from "../../sandbox";
 import { e2eBlockerFor, onSandboxHost, ROOT } from "./support";
 
@@ -19,7 +19,7 @@ const BASE_DIR = "/srv/images/base";
 const onHost = onSandboxHost(STATE_DIR);
 
 const fetchCommand = (digest: string, algo: "sha256" | "sha512" = "sha256") =>
-  renderRemoteCommand("kvm/image-fetch.sh", { NAME: "test", URL: `http://127.0.0.1:${PORT}/test.raw`, ALGO: algo, DIGEST: digest, BASE_DIR, RESOURCE: "e2e-image-fetch" });
+  renderInlineCommand("kvm/image-fetch.sh", { NAME: "test", URL: `http://127.0.0.1:${PORT}/test.raw`, ALGO: algo, DIGEST: digest, BASE_DIR, RESOURCE: "e2e-image-fetch" });
 
 describe.skipIf(blocker !== undefined)("KVM image fetch on the sandbox host", () => {
   let server: Server;

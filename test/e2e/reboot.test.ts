@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxDown, sandboxReboot, sandboxUp } from "../../sandbox";
@@ -16,7 +16,8 @@ const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-reboot.json");
 const STACK = sandboxStackFile("reboot", ["sparkPg", "redis", "kvm"]);
 const GUEST = "spark-dev-1";
 
-const apply = () => runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", STACK, "--manifest-out", MANIFEST], STATE_DIR);
+const STATE = path.join(RESULTS, "reboot.state.json");
+const apply = () => runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", STACK, "--state", STATE, "--manifest-out", MANIFEST], STATE_DIR);
 const verify = (junit: string) => runCli("verify/cli.ts", ["--manifest", MANIFEST, "--junit", path.join(RESULTS, junit)], STATE_DIR);
 
 async function onHost(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -34,6 +35,7 @@ describe.skipIf(blocker !== undefined)("a deployed sandbox host after a reboot",
 
   beforeAll(async () => {
     mkdirSync(RESULTS, { recursive: true });
+    rmSync(STATE, { force: true });
     const up = await sandboxUp({ stateDir: STATE_DIR, diskSize: "8G" });
     hostKey = up.connection.hostKey;
     pid = up.connection.nspawnPid;

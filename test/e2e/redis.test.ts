@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile } from "./support";
+import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile, summaryOf } from "./support";
 
 const blocker = e2eBlockerFor("the Redis e2e tests");
 
@@ -9,10 +9,12 @@ const STATE_DIR = path.join(ROOT, ".sandbox-e2e-redis");
 const { apply, verify, onHost } = sandboxDeploy(STATE_DIR, path.join(RESULTS, "verify-manifest-sandbox-redis.json"));
 
 /** The sandbox stack with its btrfs volume and redis only, after `edit`. Returns its path. */
-const redisStackFile = (name: string, edit: (host: any) => void = () => {}): string =>
-  sandboxStackFile(name, ["redis"], (hosts) => edit(hosts[0]));
+const redisStackFile = (name: string, edit: (host: any) => void = () => {}, converge?: string): string =>
+  sandboxStackFile(name, ["redis"], (hosts) => edit(hosts[0]), converge);
 
 const STACK = redisStackFile("redis");
+/** The same stack with a new converge value: every command re-runs in place. */
+const CONVERGED = redisStackFile("redis-converge", () => {}, "1");
 
 const INSTANCE_CHECKS = [
   "active",
@@ -71,18 +73,21 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     expect((await onHost("ss -Hltn 'sport = :6379'")).stdout.trim()).toBe("");
   });
 
-  it("a second apply changes nothing", async () => {
+  it("a second apply runs nothing", async () => {
     const run = await apply(STACK);
     console.log(`re-apply: ${run.seconds.toFixed(1)} s`);
-    expect(run.output).toMatch(/^done: \d+ ran, 0 changed/m);
+    expect(run.output).toMatch(/^done: 0 ran, 0 changed/m);
     expect(run.code, run.output).toBe(0);
   });
 
-  it("a changed maxmemory is applied: apply restarts the instances with it, and verify checks the new value", async () => {
+  it("a changed maxmemory updates exactly the tool and the instances, which restart with it; verify checks the new value", async () => {
     const bigger = redisStackFile("redis-128m", (host) => (host.redis.maxmemory = "128M"));
-    const run = await apply(bigger);
-    expect(run.output).toMatch(/sandbox-redis-instance-main: changed/);
+    const run = await apply(bigger, "--json");
     expect(run.code, run.output).toBe(0);
+    const summary = summaryOf(run);
+    expect(summary.steps.update.sort()).toEqual(["sandbox-redis-instance-fixtures", "sandbox-redis-instance-main", "sandbox-redis-tool"]);
+    expect(summary.counts).toMatchObject({ create: 0, replace: 0, delete: 0 });
+    expect(summary.changed).toEqual(expect.arrayContaining(["sandbox-redis-instance-main", "sandbox-redis-instance-fixtures"]));
     const after = await verify("verify-redis-after-resize.xml");
     expect(after.output).toContain("✓ redis main: maxmemory as declared");
     expect(after.output).toMatch(/^\d+ passed, 0 failed/m);
@@ -90,48 +95,54 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     expect((await apply(STACK)).code).toBe(0);
   });
 
-  it("a stopped instance fails verify by name, and apply starts it again", async () => {
+  it("a stopped instance fails verify by name; a new converge value starts it again", async () => {
     expect((await onHost("spark-redis stop fixtures")).code).toBe(0);
     const broken = await verify("verify-redis-after-stop.xml");
     expect(broken.code).toBe(1);
     expect(broken.output).toContain("✗ redis fixtures: active");
     expect(broken.output).toContain("✓ redis main: active");
-    const repair = await apply(STACK);
-    expect(repair.output).toMatch(/sandbox-redis-instance-fixtures: changed/);
+    expect((await apply(STACK)).output).toMatch(/^done: 0 ran/m);
+    const repair = await apply(CONVERGED);
+    expect(repair.output).toMatch(/sandbox-redis-instance-fixtures: changed \(update/);
     expect(repair.code).toBe(0);
     expect((await verify("verify-redis-after-repair.xml")).code).toBe(0);
   });
 
-  it("destroy with main protected removes fixtures only", async () => {
-    const protectedStack = redisStackFile("redis-protected", (host) => {
-      for (const volume of host.btrfs.volumes) volume.protect = true;
-      host.redis.instances.find((i: { name: string }) => i.name === "main").protect = true;
-    });
-    const run = await apply(protectedStack, "--destroy");
-    expect(run.code, run.output).toBe(0);
+  it("destroy with main protected refuses main, naming it, and removes fixtures only", async () => {
+    const protectedStack = redisStackFile(
+      "redis-protected",
+      (host) => {
+        for (const volume of host.btrfs.volumes) volume.protect = true;
+        host.redis.instances.find((i: { name: string }) => i.name === "main").protect = true;
+      },
+      "1",
+    );
+    expect((await apply(protectedStack)).code).toBe(0);
+    const run = await apply(protectedStack, "--destroy", "--json");
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toMatch(/^✗ sandbox-redis-instance-main: delete failed .*cannot be deleted because it is protected$/m);
+    expect(summaryOf(run).ran).toEqual(["sandbox-redis-instance-fixtures"]);
     expect((await onHost("systemctl is-active spark-redis@main.service")).stdout.trim()).toBe("active");
     expect((await onHost("spark-redis connect main -- PING")).stdout.trim()).toBe("PONG");
     expect((await onHost("spark-redis status fixtures")).code).toBe(3);
     expect((await onHost("test -e /srv/sparks/redis/fixtures")).code).not.toBe(0);
     expect((await onHost("test -e /etc/sparks/spark-redis/fixtures.password")).code).not.toBe(0);
-    // main remains, so the tool, its units and the packages stay, and the destroy says why.
-    expect(run.output).toContain("spark-redis kept with its units, config and passwords: /srv/sparks/redis still holds main");
-    expect(run.output).toContain("redis and the packages installed with it are kept: the spark-redis tool is still installed");
+    // main stands on the tool, its units and the packages: the engine keeps them.
     expect((await onHost("ls -d /usr/local/sbin/spark-redis /etc/sparks/spark-redis.json /etc/systemd/system/spark-redis@.service")).code).toBe(0);
     expect((await onHost("dpkg-query -W -f='${db:Status-Status}' redis-server")).stdout).toBe("installed");
   });
 
   it("destroy without protection removes main too", async () => {
-    expect((await apply(STACK)).code).toBe(0);
-    const run = await apply(STACK, "--destroy");
-    expect(run.output).toMatch(/sandbox-redis-instance-main: changed/);
+    expect((await apply(CONVERGED)).code).toBe(0);
+    const run = await apply(CONVERGED, "--destroy");
+    expect(run.output).toMatch(/sandbox-redis-instance-main: changed \(delete/);
     const holders = run.code === 0 ? "" : (await onHost("ls -l /proc/[0-9]*/cwd /proc/[0-9]*/fd /proc/[0-9]*/root 2>/dev/null | grep /srv/sparks; ps -eo pid,args; journalctl -n 30 --no-pager")).stdout;
     expect(run.code, run.output + holders).toBe(0);
     expect((await onHost("systemctl is-active spark-redis@main.service")).stdout.trim()).not.toBe("active");
     expect((await onHost("test -e /etc/systemd/system/multi-user.target.wants/spark-redis@main.service")).code).not.toBe(0);
     expect((await onHost("test -e /etc/sparks/spark-redis/main.password")).code).not.toBe(0);
     // No instance left: nothing of spark-redis stays, the packages this deploy installed included.
-    expect(run.output).toMatch(/sandbox-redis-tool: changed/);
+    expect(run.output).toMatch(/sandbox-redis-tool: changed \(delete/);
     expect(run.output).toMatch(/changed: purged [^\n]*redis-server/);
     const ours = [
       "/usr/local/sbin/spark-redis",
@@ -149,11 +160,9 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     expect((await onHost("dpkg-query -W -f='${db:Status-Status}' python3")).stdout).toBe("installed");
   });
 
-  it("a second destroy finds nothing of spark-redis to remove", async () => {
-    const run = await apply(STACK, "--destroy");
+  it("a second destroy has nothing left in the state to delete", async () => {
+    const run = await apply(CONVERGED, "--destroy");
     expect(run.code, run.output).toBe(0);
-    for (const part of ["tool", "packages", "instance-main", "instance-fixtures"]) {
-      expect(run.output).toMatch(new RegExp(`sandbox-redis-${part}: unchanged`));
-    }
+    expect(run.output).toMatch(/^done: 0 ran/m);
   });
 });

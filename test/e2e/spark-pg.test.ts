@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile } from "./support";
+import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile, summaryOf } from "./support";
 
 const blocker = e2eBlockerFor("the SparkPg e2e tests");
 
@@ -9,14 +9,21 @@ const STATE_DIR = path.join(ROOT, ".sandbox-e2e-pg");
 const { apply: applyStack, verify, onHost } = sandboxDeploy(STATE_DIR, path.join(RESULTS, "verify-manifest-sandbox-pg.json"));
 /** The sandbox stack with its btrfs volume and spark-pg only: this file tests spark-pg. */
 const STACK = sandboxStackFile("pg", ["sparkPg"]);
+/** The same stack with a new converge value: every command re-runs in place. */
+const CONVERGED = sandboxStackFile("pg-converge", ["sparkPg"], undefined, "1");
 const apply = (...args: string[]) => applyStack(STACK, ...args);
 
-/** The same stack with instance main and its volume protected: destroy must leave main running. */
+/** The converged stack with instance main and its volume protected: destroy must leave main running. */
 const protectedStackFile = (): string =>
-  sandboxStackFile("pg-protected", ["sparkPg"], ([host]) => {
-    for (const volume of host.btrfs.volumes) volume.protect = true;
-    host.sparkPg.instances.find((i: { name: string }) => i.name === "main").protect = true;
-  });
+  sandboxStackFile(
+    "pg-protected",
+    ["sparkPg"],
+    ([host]) => {
+      for (const volume of host.btrfs.volumes) volume.protect = true;
+      host.sparkPg.instances.find((i: { name: string }) => i.name === "main").protect = true;
+    },
+    "1",
+  );
 
 describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
   sandboxHostForTests(STATE_DIR, "8G");
@@ -74,40 +81,42 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
     expect((await onHost("ls /etc/postgresql")).stdout.trim()).toBe("");
   });
 
-  it("a second apply changes nothing", async () => {
+  it("a second apply runs nothing", async () => {
     const run = await apply();
     console.log(`re-apply: ${run.seconds.toFixed(1)} s`);
-    expect(run.output).toMatch(/^done: \d+ ran, 0 changed/m);
+    expect(run.output).toMatch(/^done: 0 ran, 0 changed/m);
     expect(run.code).toBe(0);
   });
 
-  it("a stopped instance fails verify by name, and apply starts it again", async () => {
+  it("a stopped instance fails verify by name; a new converge value starts it again", async () => {
     expect((await onHost("spark-pg stop fixtures")).code).toBe(0);
     const broken = await verify("verify-pg-after-stop.xml");
     expect(broken.code).toBe(1);
     expect(broken.output).toContain("✗ spark-pg fixtures: active");
     expect(broken.output).toContain("✗ spark-pg fixtures: enabled at boot");
     expect(broken.output).toContain("✓ spark-pg main: active");
-    const repair = await apply();
-    expect(repair.output).toMatch(/sandbox-spark-pg-instance-fixtures: changed/);
+    expect((await apply()).output).toMatch(/^done: 0 ran/m);
+    const repair = await applyStack(CONVERGED);
+    expect(repair.output).toMatch(/sandbox-spark-pg-instance-fixtures: changed \(update/);
     expect(repair.code).toBe(0);
     const again = await verify("verify-pg-after-repair.xml");
     expect(again.output).toMatch(/^\d+ passed, 0 failed/m);
     expect(again.code).toBe(0);
   });
 
-  it("destroy with main protected removes fixtures only", async () => {
-    const run = await applyStack(protectedStackFile(), "--destroy");
-    expect(run.code).toBe(0);
+  it("destroy with main protected refuses main, naming it, removes fixtures and keeps what main runs on", async () => {
+    const configFile = protectedStackFile();
+    expect((await applyStack(configFile)).code).toBe(0);
+    const run = await applyStack(configFile, "--destroy", "--json");
+    expect(run.code).toBe(1);
+    expect(run.output).toMatch(/^✗ sandbox-spark-pg-instance-main: delete failed .*cannot be deleted because it is protected$/m);
+    expect(summaryOf(run).ran).toEqual(["sandbox-spark-pg-instance-fixtures"]);
     expect((await onHost("systemctl is-active spark-pg@main.service")).stdout.trim()).toBe("active");
     expect((await onHost("test -d /srv/sparks/pg/main/data")).code).toBe(0);
     expect((await onHost("spark-pg status fixtures")).code).toBe(3);
     expect((await onHost("test -e /srv/sparks/pg/fixtures")).code).not.toBe(0);
     expect((await onHost("systemctl is-enabled spark-pg@fixtures.service")).stdout.trim()).not.toBe("enabled");
     expect((await onHost("test -e /etc/sparks/spark-pg/fixtures.password")).code).not.toBe(0);
-    // main keeps what it needs to run and to be managed, and the delete says why.
-    expect(run.output).toMatch(/spark-pg kept with its units, config and passwords: \/srv\/sparks\/pg still holds main \(/);
-    expect(run.output).toContain("postgresql-15 and the packages installed with it are kept: the spark-pg tool is still installed");
     const list = await onHost("spark-pg list --json");
     expect(list.code).toBe(0);
     expect((JSON.parse(list.stdout) as { name: string }[]).map((r) => r.name)).toEqual(["main"]);
@@ -115,17 +124,39 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
     expect((await onHost(`ls -d ${kept.join(" ")}`)).code).toBe(0);
     expect((await onHost("dpkg-query -W -f='${db:Status-Status}' postgresql-15")).stdout).toBe("installed");
     expect((await onHost("spark-pg connect main -- -tAc 'select 1'")).stdout.trim()).toBe("1");
+    // What is left to destroy is protected or stands under it.
+    expect((await applyStack(configFile, "--destroy", "--exclude-protected")).output).toMatch(/^done: 0 ran/m);
+  });
+
+  it("destroy keeps the tool, Postgres and the volume while an instance made at a shell remains, and says which", async () => {
+    // Unprotected again, and fixtures back: the engine creates it anew.
+    const back = await applyStack(CONVERGED, "--json");
+    expect(summaryOf(back).steps.create).toEqual(["sandbox-spark-pg-instance-fixtures"]);
+    expect((await onHost("spark-pg new dev1")).code).toBe(0);
+    const run = await applyStack(CONVERGED, "--destroy");
+    expect(run.code).toBe(0);
+    expect(run.output).toMatch(/spark-pg kept with its units, config and passwords: \/srv\/sparks\/pg still holds dev1 \(/);
+    expect(run.output).toContain("postgresql-15 and the packages installed with it are kept: the spark-pg tool is still installed");
+    // Its subvolume holds dev1, so the pg subvolume, the mount and the filesystem stay too.
+    expect(run.output).toContain("subvolume /srv/sparks/pg holds subvolumes the deploy did not make (dev1): left in place");
+    expect(run.output).toContain("/srv/sparks keeps subvolumes still claimed (pg): left mounted");
+    expect(run.output).toMatch(/btrfs \S+ on \/dev\/vdb keeps subvolumes still claimed \(pg\): left in place/);
+    expect((await onHost("spark-pg connect dev1 -- -tAc 'select 1'")).stdout.trim()).toBe("1");
+    expect((await onHost("spark-pg status main")).code).toBe(3);
+    expect((await onHost("spark-pg destroy dev1")).code).toBe(0);
+    // A later deploy takes the claims over, and its destroy finishes the job (next test).
+    expect((await applyStack(CONVERGED)).code).toBe(0);
   });
 
   it("destroy without protection removes main too", async () => {
-    const run = await apply("--destroy");
-    expect(run.output).toMatch(/sandbox-spark-pg-instance-main: changed/);
+    const run = await applyStack(CONVERGED, "--destroy");
+    expect(run.output).toMatch(/sandbox-spark-pg-instance-main: changed \(delete/);
     expect(run.code).toBe(0);
     expect((await onHost("systemctl is-active spark-pg@main.service")).stdout.trim()).not.toBe("active");
     expect((await onHost("test -e /etc/systemd/system/multi-user.target.wants/spark-pg@main.service")).code).not.toBe(0);
     expect((await onHost("test -e /etc/sparks/spark-pg/main.password")).code).not.toBe(0);
     // No instance left: nothing of spark-pg stays, the Postgres packages this deploy installed included.
-    expect(run.output).toMatch(/sandbox-spark-pg-tool: changed/);
+    expect(run.output).toMatch(/sandbox-spark-pg-tool: changed \(delete/);
     expect(run.output).toMatch(/changed: purged [^\n]*postgresql-15/);
     const ours = [
       "/usr/local/sbin/spark-pg",
@@ -148,11 +179,9 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
     }
   });
 
-  it("a second destroy finds nothing of spark-pg to remove", async () => {
-    const run = await apply("--destroy");
+  it("a second destroy has nothing left in the state to delete", async () => {
+    const run = await applyStack(CONVERGED, "--destroy");
     expect(run.code).toBe(0);
-    for (const part of ["tool", "packages", "instance-main", "instance-fixtures"]) {
-      expect(run.output).toMatch(new RegExp(`sandbox-spark-pg-${part}: unchanged`));
-    }
+    expect(run.output).toMatch(/^done: 0 ran/m);
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { projectRoot } from "../../lib/project-root";
@@ -7,6 +7,8 @@ import { sandboxDown, sandboxUp } from "../../sandbox";
 import { openSandboxSession } from "../../sandbox/session";
 import { type SandboxService, writeSandboxStackVariant } from "../../sandbox/stack-variant";
 import type { ExecResult } from "../../lib/ssh";
+import type { RunSummary } from "../../apply/run";
+import { pulumiApply, usePulumiEngine } from "./pulumi-engine";
 
 export const ROOT = projectRoot();
 /** The e2e tests' own sandbox, apart from one a developer may have up in `.sandbox`. */
@@ -14,14 +16,17 @@ export const E2E_SANDBOX_DIR = path.join(ROOT, ".sandbox-e2e");
 
 export const RESULTS = path.join(ROOT, "test-results");
 
-/** Writes test-results/Pulumi.sandbox-<name>.yaml: the sandbox stack with only `services`, after `edit`. */
-export function sandboxStackFile(name: string, services: readonly SandboxService[], edit?: (hosts: any[]) => void): string {
-  return writeSandboxStackVariant(RESULTS, name, { services, edit });
+/**
+ * Writes test-results/Pulumi.sandbox-<name>.yaml: the sandbox stack with only `services`, after
+ * `edit`, with `sparks:converge` set to `converge` when given.
+ */
+export function sandboxStackFile(name: string, services: readonly SandboxService[], edit?: (hosts: any[]) => void, converge?: string): string {
+  return writeSandboxStackVariant(RESULTS, name, { services, edit, converge });
 }
 
 /** The sandbox stack with only its host and btrfs volumes: the btrfs tests need no services. */
-export function btrfsOnlySandboxStack(name: string, edit?: (hosts: any[]) => void): string {
-  return sandboxStackFile(name, [], edit);
+export function btrfsOnlySandboxStack(name: string, edit?: (hosts: any[]) => void, converge?: string): string {
+  return sandboxStackFile(name, [], edit, converge);
 }
 
 /**
@@ -55,9 +60,14 @@ export function sandboxHostForTests(stateDir: string, diskSize: string, hookTime
 
 export interface CliRun {
   code: number | null;
+  /** stdout then stderr. */
   output: string;
+  stdout: string;
   seconds: number;
 }
+
+/** The `--json` summary apply or plan printed (alone on stdout). */
+export const summaryOf = (run: CliRun): RunSummary => JSON.parse(run.stdout) as RunSummary;
 
 /**
  * Runs one of the project's CLIs as an operator would, against the e2e sandbox, from the project
@@ -71,7 +81,7 @@ export function runCli(script: string, args: string[], stateDir = E2E_SANDBOX_DI
       path.join(ROOT, "node_modules/.bin/tsx"),
       [script, ...args],
       { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...env, SPARKS_SANDBOX_DIR: stateDir } },
-      (_error, stdout, stderr) => resolve({ code: child.exitCode, output: stdout + stderr, seconds: (Date.now() - started) / 1000 }),
+      (_error, stdout, stderr) => resolve({ code: child.exitCode, output: stdout + stderr, stdout, seconds: (Date.now() - started) / 1000 }),
     );
   });
 }
@@ -96,12 +106,19 @@ export function onSandboxHost(stateDir: string): (command: string) => Promise<Ex
 
 /**
  * apply and verify as an operator runs them on the sandbox host in `stateDir`, with this file's own
- * `manifest` (verify reads what apply wrote), and a shell on that host.
+ * `manifest` (verify reads what apply wrote) and engine state (`<manifest>.state.json`, begun
+ * afresh: each file boots a new sandbox host), and a shell on that host. With
+ * SPARKS_E2E_ENGINE=pulumi, apply is the real `pulumi up` (./pulumi-engine.ts).
  */
 export function sandboxDeploy(stateDir: string, manifest: string) {
+  const state = `${manifest.replace(/\.json$/, "")}.state.json`;
+  for (const file of [state, `${state}.key`, `${state}.pulumi`]) rmSync(file, { force: true, recursive: true });
   return {
+    state,
     apply: (configFile: string, ...args: string[]) =>
-      runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", configFile, "--manifest-out", manifest, ...args], stateDir),
+      usePulumiEngine()
+        ? pulumiApply({ root: ROOT, sandboxDir: stateDir, configFile, stateFile: state, manifest, args })
+        : runCli("apply/cli.ts", ["apply", "--stack", "sandbox", "--config-file", configFile, "--state", state, "--manifest-out", manifest, ...args], stateDir),
     verify: (junit: string, ...args: string[]) => runCli("verify/cli.ts", ["--manifest", manifest, "--junit", path.join(RESULTS, junit), ...args], stateDir),
     onHost: onSandboxHost(stateDir),
   };
