@@ -4,7 +4,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { sandboxDown, sandboxUp } from "../sandbox";
 import { BenchSandbox, median, ROOT } from "./lib/bench-sandbox";
 
 /** The whole sandbox stack, as a developer's `npm run sandbox` host gets it. */
@@ -18,7 +17,7 @@ interface Round {
 }
 
 async function round(): Promise<Round> {
-  await sandboxUp({ stateDir: SANDBOX.stateDir, diskSize: "4G" });
+  await SANDBOX.up("4G");
   try {
     const first = await SANDBOX.apply();
     const again = await SANDBOX.apply();
@@ -26,7 +25,7 @@ async function round(): Promise<Round> {
     const check = await SANDBOX.verify();
     return { first_apply_s: first.seconds, reapply_s: again.seconds, reapply_changed: changed, verify_s: check.seconds };
   } finally {
-    await sandboxDown({ stateDir: SANDBOX.stateDir });
+    await SANDBOX.down();
   }
 }
 

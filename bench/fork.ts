@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { posixQuote } from "../lib/shell-quote";
 import { parseSize } from "../lib/size";
 import { SshSession } from "../lib/ssh";
-import { openSandboxSession, sandboxDown, sandboxUp } from "../sandbox";
+import { openSandboxSession } from "../sandbox";
 import { BenchSandbox, median, ROOT } from "./lib/bench-sandbox";
 
 const SANDBOX = new BenchSandbox("fork");
@@ -152,7 +152,7 @@ async function main() {
   // spark-pg only, on ports of its own
   SANDBOX.writeStack(["sparkPg"], ([host]) => (host.sparkPg.ports = PORTS));
   const results: Run[] = [];
-  await sandboxUp({ stateDir: STATE_DIR, diskSize: values["disk-size"] });
+  await SANDBOX.up(values["disk-size"]);
   try {
     console.log(`apply: ${(await SANDBOX.apply()).seconds.toFixed(1)} s`);
     const host = await Host.open();
@@ -164,7 +164,7 @@ async function main() {
       host.close();
     }
   } finally {
-    await sandboxDown({ stateDir: STATE_DIR });
+    await SANDBOX.down();
   }
   console.table(
     Object.fromEntries(

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { renderRemoteCommand } from "../components/host-script";
+import { renderInlineCommand } from "../components/host-script";
 import { DIRECT_KERNEL_CMDLINE } from "../components/kvm-guest";
 import { DEFAULT_SHUTDOWN_SECONDS } from "../components/kvm-host";
 import { renderDomainXml } from "../components/kvm/domain-xml";
@@ -16,7 +16,7 @@ import { renderSeed } from "../components/kvm/seed";
 import { posixQuote } from "../lib/shell-quote";
 import { parseSize } from "../lib/size";
 import type { SshSession } from "../lib/ssh";
-import { openSandboxSession, sandboxDown, sandboxUp } from "../sandbox";
+import { openSandboxSession } from "../sandbox";
 import { BenchSandbox, median, ROOT } from "./lib/bench-sandbox";
 
 const SANDBOX = new BenchSandbox("guest");
@@ -47,7 +47,7 @@ function guestCommand(name: string, baseDir: string, imageId: string, guest: any
     network: { mode: "user" },
   });
   const seed = renderSeed({ hostname: name, instanceId: `${name}-${imageId}`, sshKeys: [] });
-  return renderRemoteCommand(
+  return renderInlineCommand(
     "kvm/guest.sh",
     {
       NAME: name,
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   SANDBOX.writeStack(["kvm"], ([host]) => (kvm = host.kvm));
   const guest = kvm.guests[0];
   const shutdownSeconds: number = kvm.shutdownSeconds ?? DEFAULT_SHUTDOWN_SECONDS;
-  await sandboxUp({ stateDir: STATE_DIR, diskSize: "8G" });
+  await SANDBOX.up("8G");
   const session = await openSandboxSession(STATE_DIR);
   try {
     await SANDBOX.apply();
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     writeFileSync(path.join(ROOT, "bench/results/guest.json"), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     session.close();
-    await sandboxDown({ stateDir: STATE_DIR });
+    await SANDBOX.down();
   }
 }
 

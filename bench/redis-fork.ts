@@ -9,7 +9,7 @@ import { cpus } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { posixQuote } from "../lib/shell-quote";
-import { openSandboxSession, sandboxDown, sandboxUp } from "../sandbox";
+import { openSandboxSession } from "../sandbox";
 import { BenchSandbox, median, ROOT } from "./lib/bench-sandbox";
 
 const SANDBOX = new BenchSandbox("redis");
@@ -59,7 +59,7 @@ async function main() {
   });
   const lines: any[] = [];
   let applySeconds = 0;
-  await sandboxUp({ stateDir: STATE_DIR, diskSize: values["disk-size"] });
+  await SANDBOX.up(values["disk-size"]);
   try {
     applySeconds = (await SANDBOX.apply()).seconds;
     console.log(`apply: ${applySeconds.toFixed(1)} s`);
@@ -76,7 +76,7 @@ async function main() {
       session.close();
     }
   } finally {
-    await sandboxDown({ stateDir: STATE_DIR });
+    await SANDBOX.down();
   }
 
   const source = lines[0] as { keys: number; used_memory: number; aof_base_bytes: number };
