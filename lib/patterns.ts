@@ -9,7 +9,8 @@ export const patterns = {
   address: "^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$",
   /** authorized_keys form; a trailing comment, as in a copied ssh_host_ed25519_key.pub, is allowed. */
   ed25519HostKey: "^ssh-ed25519 [A-Za-z0-9+/]{68}( [ -~]{1,200})?$",
-  debianPackage: "^[a-z0-9][a-z0-9+.-]{1,62}$",
+  /** Not ending in "-", which apt reads as "remove this package". */
+  debianPackage: "^[a-z0-9][a-z0-9+.-]{0,61}[a-z0-9+.]$",
   device: "^/dev/[A-Za-z0-9][A-Za-z0-9/._:-]{0,200}$",
   label: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
   absolutePath: "^(/[A-Za-z0-9_][A-Za-z0-9._-]{0,63})+$",

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from "node:net";
 import type { BtrfsVolumeConfig, HostConfig, PortRange, RedisInstanceConfig, SparkPgInstanceConfig, SubvolumeConfig } from "./types";
 import type { ConfigError, DeepPartial } from "./validate";
 
@@ -23,6 +24,21 @@ export function serviceStorage(
     errors.push({ path: `${at}.subvolume`, message: `names no subvolume of volume "${volume.name}" ("${service.subvolume}")` });
   }
   return { volume, subvolume, errors };
+}
+
+const WILDCARDS = new BlockList();
+WILDCARDS.addAddress("0.0.0.0", "ipv4");
+WILDCARDS.addAddress("::", "ipv6");
+
+/** `listen` is one concrete address: a wildcard would open the service on every interface, and names no client network. */
+export function listenErrors(listen: unknown, at: string): ConfigError[] {
+  if (typeof listen !== "string") return [];
+  const family = isIP(listen);
+  if (family === 0) return [{ path: `${at}.listen`, message: `"${listen}" is not an IP address` }];
+  if (WILDCARDS.check(listen, family === 4 ? "ipv4" : "ipv6")) {
+    return [{ path: `${at}.listen`, message: `"${listen}" is a wildcard: give the host's own address on the network its clients use` }];
+  }
+  return [];
 }
 
 /** The pool runs upwards and holds a port for every instance. */

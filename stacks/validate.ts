@@ -2,7 +2,7 @@ import Ajv from "ajv";
 import { describeAjvError, type PathError } from "../lib/schema-errors";
 import { redisErrors } from "./redis-validate";
 import { kvmErrors } from "./kvm-validate";
-import { instanceListErrors, portPoolErrors, serviceStorage } from "./service-instances-validate";
+import { instanceListErrors, listenErrors, portPoolErrors, serviceStorage } from "./service-instances-validate";
 import { stackConfigSchema } from "./schema";
 import type { HostConfig, StackConfig } from "./types";
 
@@ -40,7 +40,8 @@ const CONFLICTING_OPTIONS: [RegExp, RegExp][] = [
 ];
 
 /** Top-level directories of the OS that a volume must never be mounted over or under. */
-const SYSTEM_PATHS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var/lib/dpkg"];
+/** Where a volume may not be mounted: on, inside or above one of these (a mount over /var would hide dpkg's database and the ownership claims). */
+const SYSTEM_PATHS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var/lib/dpkg", "/var/lib/sparks"];
 
 /**
  * A key written without a value (`hostKey:` in YAML) arrives as null; ajv's typed schemas accept
@@ -98,6 +99,8 @@ function crossFieldErrors(config: DeepPartial<StackConfig>): ConfigError[] {
       const mountpoint = volume?.mountpoint;
       const system = typeof mountpoint === "string" && SYSTEM_PATHS.find((p) => mountpoint === p || mountpoint.startsWith(`${p}/`));
       if (system) errors.push({ path: `${volumePath(v)}.mountpoint`, message: `is the system directory ${system} or inside it` });
+      const hidden = typeof mountpoint === "string" && !system && SYSTEM_PATHS.find((p) => p.startsWith(`${mountpoint}/`));
+      if (hidden) errors.push({ path: `${volumePath(v)}.mountpoint`, message: `holds the system directory ${hidden}, which a mount there would hide` });
       volumes.forEach((other, o) => {
         const inside = typeof volume?.mountpoint === "string" && typeof other?.mountpoint === "string" &&
           volume.mountpoint.startsWith(`${other.mountpoint}/`);
@@ -116,11 +119,26 @@ function crossFieldErrors(config: DeepPartial<StackConfig>): ConfigError[] {
       const subvolumes = list(volume?.subvolumes);
       duplicates(subvolumes.map((s) => s?.name), (s) => `${volumePath(v)}.subvolumes[${s}].name`, "subvolume name");
     });
+    errors.push(...sharedSubvolumeErrors(host, `hosts[${h}]`));
     errors.push(...sparkPgErrors(host, `hosts[${h}].sparkPg`));
     errors.push(...redisErrors(host, `hosts[${h}].redis`));
     errors.push(...kvmErrors(host, `hosts[${h}].kvm`));
   });
   return errors;
+}
+
+/** Each service has a subvolume of its own: two on one would see each other's instances and `.snapshots`. */
+function sharedSubvolumeErrors(host: DeepPartial<HostConfig> | undefined, at: string): ConfigError[] {
+  const services = (["sparkPg", "redis", "kvm"] as const).flatMap((key) => {
+    const service = host?.[key];
+    return service != null && typeof service === "object" && typeof service.volume === "string" && typeof service.subvolume === "string"
+      ? [{ key, place: `${service.volume}/${service.subvolume}` }]
+      : [];
+  });
+  return services.flatMap((service, i) => {
+    const first = services.findIndex((other) => other.place === service.place);
+    return first < i ? [{ path: `${at}.${service.key}.subvolume`, message: `is also the subvolume of ${services[first].key} (${service.place}): each service needs its own` }] : [];
+  });
 }
 
 /** Role names Postgres refuses or that would be the superuser; the host tool refuses them too. */
@@ -130,6 +148,7 @@ function sparkPgErrors(host: DeepPartial<HostConfig> | undefined, at: string): C
   const pg = host?.sparkPg;
   if (pg == null || typeof pg !== "object") return [];
   const { volume, errors } = serviceStorage(host, pg, at);
+  errors.push(...listenErrors(pg.listen, at));
   const instances = list(pg.instances);
   errors.push(...portPoolErrors(pg.ports, instances.length, at));
   errors.push(...instanceListErrors(instances, at, volume, { names: RESERVED_PG_NAMES, by: `Postgres (${RESERVED_PG_NAMES.join(", ")})` }));

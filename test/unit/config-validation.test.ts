@@ -138,6 +138,30 @@ describe("stack config validation", () => {
     ["an instance named postgres", withSparkPg((pg) => (pg.instances[0].name = "postgres")), "hosts[0].sparkPg.instances[0].name", "reserved by Postgres"],
     ["a port range that runs backwards", withSparkPg((pg) => (pg.ports = { from: 25519, to: 25500 })), "hosts[0].sparkPg.ports", "from (25519) is greater than to (25500)"],
     ["a port pool smaller than the instances", withSparkPg((pg) => (pg.ports = { from: 25500, to: 25500 })), "hosts[0].sparkPg.ports", "holds 1 ports for 2 instances"],
+    ["a package apt would read as a removal", withHost((h) => (h.packages = ["openssh-server-"])), "hosts[0].packages[0]", "must match"],
+    ["a volume mounted over /var, hiding dpkg's database", withHost((h) => (h.btrfs.volumes[0].mountpoint = "/var")), "hosts[0].btrfs.volumes[0].mountpoint", "holds the system directory /var/lib/dpkg"],
+    ["a volume mounted over /var/lib", withHost((h) => (h.btrfs.volumes[0].mountpoint = "/var/lib")), "hosts[0].btrfs.volumes[0].mountpoint", "holds the system directory /var/lib/dpkg"],
+    ["a volume mounted over the ownership claims", withHost((h) => (h.btrfs.volumes[0].mountpoint = "/var/lib/sparks")), "hosts[0].btrfs.volumes[0].mountpoint", "system directory /var/lib/sparks"],
+    ["a spark-pg listen address of colons only", withSparkPg((pg) => (pg.listen = ":::::")), "hosts[0].sparkPg.listen", '":::::" is not an IP address'],
+    ["a spark-pg listen address with two ::", withSparkPg((pg) => (pg.listen = "1::2::3")), "hosts[0].sparkPg.listen", "is not an IP address"],
+    ["a spark-pg wildcard listen address (IPv4)", withSparkPg((pg) => (pg.listen = "0.0.0.0")), "hosts[0].sparkPg.listen", '"0.0.0.0" is a wildcard'],
+    ["a spark-pg wildcard listen address (IPv6)", withSparkPg((pg) => (pg.listen = "::")), "hosts[0].sparkPg.listen", '"::" is a wildcard'],
+    ["a spark-pg wildcard listen address (IPv6, written out)", withSparkPg((pg) => (pg.listen = "0:0:0:0:0:0:0:0")), "hosts[0].sparkPg.listen", "is a wildcard"],
+    [
+      "redis on spark-pg's subvolume",
+      withSparkPg((_pg, h) => (h.redis = { volume: "data", subvolume: "pg", listen: "127.0.0.1", ports: { from: 26300, to: 26319 }, instances: [] })),
+      "hosts[0].redis.subvolume",
+      "is also the subvolume of sparkPg (data/pg): each service needs its own",
+    ],
+    [
+      "a redis wildcard listen address",
+      withHost((h) => {
+        h.btrfs.volumes[0].subvolumes.push({ name: "redis", mode: "0755" });
+        h.redis = { volume: "data", subvolume: "redis", listen: "::", ports: { from: 26300, to: 26319 }, instances: [] };
+      }),
+      "hosts[0].redis.listen",
+      '"::" is a wildcard',
+    ],
     ["a protected instance on an unprotected volume", withSparkPg((pg) => (pg.instances[0].protect = true)), "hosts[0].sparkPg.instances[0].protect", 'needs volume "data" protected too'],
   ])("rejects %s", (_case, config, path, message) => {
     const errors = stackConfigErrors(config);
