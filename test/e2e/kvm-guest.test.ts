@@ -127,6 +127,21 @@ describe.skipIf(blocker !== undefined)("KVM guest on the sandbox host (TCG)", ()
     expect(await waitForReady()).toContain(`instance-id=${GUEST}-tiny-`);
   }, 300_000);
 
+  it("with libvirt unreachable, the guest delete fails naming it and removes nothing", async () => {
+    const inodeNow = (await onHost(`stat -c %i ${GUEST_DIR}/disk.raw`)).stdout.trim();
+    // The sockets too: one would start libvirtd again on the delete's first call.
+    await onHost("systemctl stop libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket libvirtd.service");
+    try {
+      const run = await apply(largeConverged(), "--destroy");
+      expect(run.output).toMatch(/error: libvirt is unreachable, so whether guest spark-dev-1 exists cannot be known; nothing removed/);
+      expect(run.code).toBe(1);
+      expect((await onHost(`stat -c %i ${GUEST_DIR}/disk.raw`)).stdout.trim()).toBe(inodeNow);
+    } finally {
+      await onHost(`systemctl start libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket`);
+    }
+    expect((await onHost(`virsh domstate ${GUEST}`)).stdout.trim()).toBe("running");
+  }, 300_000);
+
   it("destroy undefines the domain and removes its disk", async () => {
     const run = await apply(largeConverged(), "--destroy");
     expect(run.output).toMatch(/deleted guest spark-dev-1/);
