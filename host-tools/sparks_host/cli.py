@@ -46,7 +46,10 @@ def build_parser(service: type[Service]) -> argparse.ArgumentParser:
     p.add_argument("--ttl", metavar="DURATION", help="destroy NAME after this long: 30m, 2h, 1d, 1h30m (s for tests)")
     p = verb("connect", f"run {service.client_name} as NAME's role (arguments after -- go to {service.client_name})")
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--uri", action="store_true", help="print the connection URI, password included, instead")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--uri", action="store_true", help="print the connection URI, password included, instead")
+    how.add_argument("--run", action="store_true",
+                     help="run the program after -- instead, with the connection (password included) in its environment")
     p = verb("status", "state, port, sizes and snapshots of NAME, or of every instance", json_flag=True)
     p.add_argument("name", metavar="NAME", nargs="?")
     verb("list", "one line per instance", json_flag=True)
@@ -61,7 +64,7 @@ def build_parser(service: type[Service]) -> argparse.ArgumentParser:
     p = verb("rollback", "replace NAME's data by its snapshot TAG (port and password stay)", json_flag=True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("tag", metavar="TAG")
-    p = verb("ensure", "create NAME if missing, start it if stopped; last line: sparks-result: changed|unchanged")
+    p = verb("ensure", "create NAME if missing, start it if stopped; last lines: sparks-instance: created|existed, sparks-result: changed|unchanged")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--fork-of", metavar="SOURCE", help="create NAME as a fork of SOURCE (or SOURCE@TAG)")
     p.add_argument("--ttl", metavar="DURATION", help="with --fork-of: destroy NAME after this long")
@@ -116,7 +119,7 @@ def dispatch(service: Service, args: argparse.Namespace, extra: list[str]) -> in
         emit(s) if args.json else print(f"forked {args.source} -> {s['name']} at {s['address']}:{s['port']} "
                                         f"in {s['timings_ms']['total'] / 1000:.2f} s{expiry}")
     elif verb == "connect":
-        out = service.connect(args.name, args.uri, extra)
+        out = service.connect(args.name, args.uri, extra, run=args.run)
         if out is not None:
             print(out)
     elif verb == "status":
@@ -141,8 +144,9 @@ def dispatch(service: Service, args: argparse.Namespace, extra: list[str]) -> in
         s = service.rollback(args.name, args.tag)
         emit(s) if args.json else print(f"rolled {s['name']} back to {args.tag} in {s['timings_ms']['total'] / 1000:.2f} s")
     elif verb == "ensure":
-        changed, message = service.ensure(args.name, args.fork_of, args.ttl)
+        changed, created, message = service.ensure(args.name, args.fork_of, args.ttl)
         print(message)
+        print(f"sparks-instance: {'created' if created else 'existed'}")
         print(f"sparks-result: {'changed' if changed else 'unchanged'}")
     elif verb == "start":
         print(f"{args.name}: {'started' if service.start(args.name) else 'already running'}")

@@ -20,6 +20,7 @@ import os
 import pwd
 import re
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -61,6 +62,21 @@ BTRFS_SUBVOL_RDONLY = 1 << 1
 BTRFS_SUBVOL_NAME_MAX = 4039
 WANTED_BY = "multi-user.target"
 LOCK_WAIT_SECONDS = 300
+# Overrides LOCK_WAIT_SECONDS for one command (a unit's drop-in, a test): how long to wait for the lock.
+LOCK_WAIT_ENV = "SPARKS_LOCK_WAIT_SECONDS"
+
+
+def lock_wait_seconds() -> float:
+    value = os.environ.get(LOCK_WAIT_ENV)
+    if value is None:
+        return LOCK_WAIT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not seconds > 0:
+        raise ToolError(f"{LOCK_WAIT_ENV}={value!r}: expected a number of seconds above 0", EXIT_USAGE)
+    return seconds
 
 
 class ToolError(Exception):
@@ -293,6 +309,33 @@ def ensure_dir(path: str, mode: int, owner: str = "root", group: str = "root") -
 # Locking, cleanup, timings
 
 
+# Root-only, unlike /run/lock (1777): no other user can create, hold or swap a tool's lock file.
+LOCK_DIR = "/run/sparks/locks"
+
+
+def root_only_dirs(*paths: str) -> None:
+    """Makes each path a directory only root can write, or refuses one that is something else."""
+    for path in paths:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path, 0o700)
+        st = os.lstat(path)
+        if not (stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and st.st_mode & 0o022 == 0):
+            raise ToolError(f"{path} is not a directory only root can write (uid {st.st_uid}, mode {st.st_mode & 0o7777:o}); "
+                            "refusing to take a lock in it")
+
+
+def open_lock_file(path: str) -> int:
+    """The lock file, never through a link, and only when it is root's regular file."""
+    lock_dir = os.path.dirname(path)
+    root_only_dirs(os.path.dirname(lock_dir), lock_dir)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    st = os.fstat(fd)
+    if st.st_uid != 0 or not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise ToolError(f"{path} is not root's regular file; refusing to lock with it")
+    return fd
+
+
 class ServiceLock:
     """One flock per tool: every verb that changes instances holds it, so two forks of one source
     (or a fork and the expiry timer's destroy) run one after the other and never pick the same port."""
@@ -304,9 +347,9 @@ class ServiceLock:
 
     def __enter__(self) -> "ServiceLock":
         if self.depth == 0:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            deadline = time.monotonic() + LOCK_WAIT_SECONDS
+            wait = lock_wait_seconds()
+            fd = open_lock_file(self.path)
+            deadline = time.monotonic() + wait
             told = False
             while True:
                 try:
@@ -315,7 +358,7 @@ class ServiceLock:
                 except BlockingIOError:
                     if time.monotonic() > deadline:
                         os.close(fd)
-                        raise ToolError(f"another {self.tool} command held {self.path} for {LOCK_WAIT_SECONDS} s; giving up")
+                        raise ToolError(f"another {self.tool} command held {self.path} for {wait:g} s; giving up")
                     if not told:
                         say(self.tool, f"waiting for another {self.tool} command to finish ({self.path})")
                         told = True
@@ -619,7 +662,7 @@ class Service:
             or f"{SECRETS_BASE}/{self.tool}.json"
         self.show_timings = timings
         self._config: dict[str, Any] | None = None
-        self.lock = ServiceLock(f"/run/lock/{self.tool}.lock", self.tool)
+        self.lock = ServiceLock(f"{LOCK_DIR}/{self.tool}.lock", self.tool)
 
     # --- hooks a service implements -----------------------------------------------------------
 
@@ -665,6 +708,21 @@ class Service:
 
     def client_argv(self, record: dict[str, Any], password: str, extra: list[str]) -> tuple[list[str], dict[str, str]]:
         raise NotImplementedError
+
+    def client_env(self, record: dict[str, Any], password: str) -> dict[str, str]:
+        """The connection to the instance as environment variables, the password among them: never on a command line."""
+        raise NotImplementedError
+
+    def program_path(self, program: str) -> str:
+        """Where `connect --run` finds PROGRAM: a path as given, else on PATH."""
+        if "/" in program:
+            return program
+        import shutil
+
+        found = shutil.which(program)
+        if found is None:
+            raise ToolError(f"connect --run: no program {program!r} on PATH", EXIT_USAGE)
+        return found
 
     def uri(self, record: dict[str, Any], password: str) -> str:
         raise NotImplementedError
@@ -872,8 +930,10 @@ WantedBy=multi-user.target
         return (
             f"# Written by {self.tool} setup.\n"
             f"[Unit]\nDescription={self.tool}: destroy expired instance %i\n"
-            f"After={self.tool}@%i.service\n\n"
-            f"[Service]\nType=oneshot\nExecStart={tool} destroy %i --expired\n"
+            f"After={self.tool}@%i.service\nRequiresMountsFor={self.root}\n"
+            # Retried until it succeeds (a held lock, a volume not mounted yet): a fork past its TTL never stays by accident.
+            f"StartLimitIntervalSec=0\n\n"
+            f"[Service]\nType=oneshot\nExecStart={tool} destroy %i --expired\nRestart=on-failure\nRestartSec=30\n"
         )
 
     # --- building an instance from an image --------------------------------------------------
@@ -1079,10 +1139,14 @@ WantedBy=multi-user.target
                     return f"{name}: already gone"
                 raise ToolError(f"no instance named {name!r} (see {self.tool} list)", EXIT_NOT_FOUND)
             if expired:
-                with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
+                # Fails closed: only a record that says the TTL has ended lets the timer destroy.
+                try:
                     expires_at = read_json(self.record_path(name)).get("expires_at")
-                    if not expires_at or parse_iso(expires_at) > utc_now():
-                        return f"{name}: not expired (expires_at {expires_at}); kept"
+                    ends = parse_iso(expires_at) if expires_at else None
+                except (OSError, ValueError, AttributeError, TypeError) as e:
+                    raise ToolError(f"{name}: its record {self.record_path(name)} cannot be read ({e}); not destroyed") from e
+                if ends is None or ends > utc_now():
+                    return f"{name}: not expired (expires_at {expires_at}); kept"
             self.stop_instance(name)
             Systemd.disable(self.unit(name))
             self.remove_timer(name)
@@ -1117,7 +1181,8 @@ WantedBy=multi-user.target
             Systemd.disable(self.unit(name))
             return changed
 
-    def ensure(self, name: str, fork_of: str | None, ttl: str | None) -> tuple[bool, str]:
+    def ensure(self, name: str, fork_of: str | None, ttl: str | None) -> tuple[bool, bool, str]:
+        """(changed, created, message): whether NAME was made by this call is decided under the lock."""
         validate_name(name, reserved=self.reserved_names)
         if fork_of:
             self.resolve_image_source(fork_of)
@@ -1128,14 +1193,14 @@ WantedBy=multi-user.target
                     say(self.tool, f"warning: {name} exists with source {record.get('source')!r}, not {fork_of!r}; "
                                    f"left as it is (destroy it to re-create)")
                 changed = self.start(name)
-                return changed, f"{name}: {'started' if changed else 'already running'}"
+                return changed, False, f"{name}: {'started' if changed else 'already running'}"
             if fork_of:
                 self.fork(fork_of, name, ttl)
-                return True, f"{name}: forked from {fork_of}"
+                return True, True, f"{name}: forked from {fork_of}"
             if ttl:
                 raise ToolError("--ttl applies only with --fork-of", EXIT_USAGE)
             self.new(name)
-            return True, f"{name}: created"
+            return True, True, f"{name}: created"
 
     def status_one(self, name: str, state: dict[str, str] | None = None,
                    usage: dict[int, tuple[int, int]] | None | bool = False) -> dict[str, Any]:
@@ -1185,7 +1250,9 @@ WantedBy=multi-user.target
                         "expires_at": record.get("expires_at")})
         return out
 
-    def connect(self, name: str, uri: bool, extra: list[str]) -> str | None:
+    def connect(self, name: str, uri: bool, extra: list[str], run: bool = False) -> str | None:
+        if run and not extra:
+            raise ToolError("connect --run: name the program after --, e.g. -- pgbench -c 4", EXIT_USAGE)
         record = self.load(name)
         password = self.read_password(name)
         if uri:
@@ -1193,7 +1260,10 @@ WantedBy=multi-user.target
         if not self.is_active(name):
             state = self.states([name])[name].get("ActiveState", "unknown")
             raise ToolError(f"instance {name!r} is not running (state {state}); start it with: {self.tool} start {name}")
-        argv, env = self.client_argv(record, password, extra)
+        if run:
+            argv, env = [self.program_path(extra[0]), *extra[1:]], self.client_env(record, password)
+        else:
+            argv, env = self.client_argv(record, password, extra)
         sys.stdout.flush()
         os.execve(argv[0], argv, {**os.environ, **env})
         return None  # not reached

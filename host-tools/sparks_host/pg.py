@@ -178,8 +178,17 @@ host    all       all       {listen + '/' + str(prefix):<17} scram-sha-256
                  " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")
 
     def client_argv(self, record: dict[str, Any], password: str, extra: list[str]) -> tuple[list[str], dict[str, str]]:
-        conninfo = f"host={self.config['listen']} port={record['port']} user={record['role']} dbname={record['database']}"
-        return [self.bin("psql"), conninfo, *extra], {"PGPASSWORD": password}
+        return [self.bin("psql"), *extra], self.client_env(record, password)
+
+    def client_env(self, record: dict[str, Any], password: str) -> dict[str, str]:
+        # What every libpq program reads (psql, pgbench, pg_dump, pg_restore -d "$PGDATABASE").
+        return {"PGHOST": self.config["listen"], "PGPORT": str(record["port"]), "PGUSER": record["role"],
+                "PGDATABASE": record["database"], "PGPASSWORD": password}
+
+    def program_path(self, program: str) -> str:
+        # The server's own version of pgbench, pg_dump...: they are not on PATH on Debian.
+        own = self.bin(program)
+        return own if "/" not in program and os.path.exists(own) else super().program_path(program)
 
     def uri(self, record: dict[str, Any], password: str) -> str:
         listen = self.config["listen"]

@@ -218,6 +218,11 @@ maxmemory-policy {c['maxmemory_policy']}
         return ([REDIS_CLI, "--no-auth-warning", "-h", self.config["listen"], "-p", str(record["port"]), "--user", record["role"],
                  *extra], {"REDISCLI_AUTH": password})
 
+    def client_env(self, record: dict[str, Any], password: str) -> dict[str, str]:
+        # redis-cli reads REDISCLI_AUTH; the rest is for scripts (redis-cli takes -h/-p/--user as arguments).
+        return {"REDISCLI_AUTH": password, "SPARKS_REDIS_HOST": self.config["listen"], "SPARKS_REDIS_PORT": str(record["port"]),
+                "SPARKS_REDIS_USER": record["role"]}
+
     def uri(self, record: dict[str, Any], password: str) -> str:
         listen = self.config["listen"]
         host = f"[{listen}]" if ":" in listen else listen
@@ -231,7 +236,7 @@ maxmemory-policy {c['maxmemory_policy']}
 
     # --- ensure also converges the declared settings of an existing instance -----------------------
 
-    def ensure(self, name: str, fork_of: str | None, ttl: str | None) -> tuple[bool, str]:
+    def ensure(self, name: str, fork_of: str | None, ttl: str | None) -> tuple[bool, bool, str]:
         with self.lock:
             reconfigured = False
             if os.path.isfile(self.record_path(name)):
@@ -240,7 +245,7 @@ maxmemory-policy {c['maxmemory_policy']}
                     self.stop_instance(name)
                     self.start_instance(name)
                     reconfigured = True
-            changed, message = super().ensure(name, fork_of, ttl)
+            changed, created, message = super().ensure(name, fork_of, ttl)
         if reconfigured:
-            return True, f"{name}: settings changed, restarted"
-        return changed, message
+            return True, created, f"{name}: settings changed, restarted"
+        return changed, created, message

@@ -150,7 +150,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
       "/etc/sparks",
       "/etc/systemd/system/spark-redis@.service",
       "/etc/systemd/system/redis-server.service.d",
-      "/run/lock/spark-redis.lock",
+      "/run/sparks/locks/spark-redis.lock",
     ];
     for (const file of ours) expect((await onHost(`test -e ${file}`)).code, file).not.toBe(0);
     expect((await onHost("find /var/lib/sparks/owners -path '*spark-redis*' -type f")).stdout.trim()).toBe("");

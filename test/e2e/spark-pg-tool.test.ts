@@ -221,10 +221,75 @@ describe.skipIf(blocker !== undefined)("spark-pg on a sandbox host", () => {
     await sh("spark-pg destroy c1 && spark-pg destroy c2");
   });
 
+  it("a local user holding a file where the lock used to be, or trying the new one, cannot block a fork", async () => {
+    await sh("id mallory >/dev/null 2>&1 || useradd --system --no-create-home mallory");
+    // The old place (/run/lock is 1777): mallory creates the file first and holds it.
+    await sh("rm -f /run/lock/spark-pg.lock; setsid runuser -u mallory -- flock /run/lock/spark-pg.lock sleep 120 >/dev/null 2>&1 < /dev/null &");
+    expect(await sh("for i in $(seq 50); do [ -e /run/lock/spark-pg.lock ] && break; sleep 0.1; done; stat -c %U /run/lock/spark-pg.lock")).toBe("mallory\n");
+    const touch = await run("runuser -u mallory -- touch /run/sparks/locks/spark-pg.lock");
+    expect(touch.code).not.toBe(0);
+    expect(touch.stderr).toContain("Permission denied");
+    try {
+      const fork = await run("timeout 60 spark-pg fork main blocked-not");
+      expect(fork.stderr).not.toContain("waiting for another");
+      expect(fork.code, fork.stderr).toBe(0);
+      expect(await sh("stat -c '%U %a' /run/sparks /run/sparks/locks /run/sparks/locks/spark-pg.lock")).toBe("root 700\nroot 700\nroot 600\n");
+    } finally {
+      await sh("pkill -u mallory || true; rm -f /run/lock/spark-pg.lock; spark-pg destroy blocked-not >/dev/null 2>&1 || true");
+    }
+  });
+
+  it("the tool refuses a lock directory another user can write, naming it", async () => {
+    await sh("chmod 0777 /run/sparks/locks");
+    try {
+      const fork = await run("spark-pg fork main never");
+      expect(fork.code).toBe(1);
+      expect(fork.stderr).toContain("/run/sparks/locks is not a directory only root can write (uid 0, mode 777)");
+      expect((await run("test -e /srv/sparks/pg/never")).code).not.toBe(0);
+    } finally {
+      await sh("chmod 0700 /run/sparks/locks");
+    }
+  });
+
+  it("no password reaches a command line: a sampler of every process's cmdline sees neither the source's nor the fork's", async () => {
+    // A sampler in Python: a full pass over /proc takes a few ms, so even the fork's short-lived children are seen.
+    const sampler = `import os, sys, time
+seen = set()
+while os.path.exists("/tmp/sampling"):
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                seen.add(open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode(errors="replace"))
+            except OSError:
+                pass
+open("/tmp/cmdlines", "w").write("\\n".join(sorted(seen)) + "\\n")
+`;
+    await sh("cat > /tmp/sampler.py && touch /tmp/sampling && (setsid python3 /tmp/sampler.py >/dev/null 2>&1 < /dev/null &)", sampler);
+    try {
+      await sh("sleep 0.3; spark-pg fork main sampled >/dev/null");
+      expect(await sh("spark-pg connect sampled -- -XtAc 'select 1'")).toBe("1\n");
+      expect(await sh("spark-pg connect sampled --run -- sh -c 'echo $PGUSER@$PGDATABASE:$PGPORT'")).toBe(`sampled@app:${(await status("sampled")).port}\n`);
+      await sh("spark-pg connect sampled --run -- pgbench -i -q -s 1 >/dev/null 2>&1");
+    } finally {
+      await sh("rm -f /tmp/sampling; for i in $(seq 50); do [ -s /tmp/cmdlines ] && break; sleep 0.1; done");
+    }
+    const cmdlines = await sh("cat /tmp/cmdlines");
+    // The sampler saw the commands themselves (else it proves nothing)...
+    expect(cmdlines).toContain("spark-pg fork main sampled");
+    expect(cmdlines).toMatch(/pgbench -i -q -s 1/);
+    // ...and no password in any of them.
+    for (const name of ["main", "sampled"]) {
+      const password = (await sh(`cat /etc/sparks/spark-pg/${name}.password`)).trim();
+      expect(password.length).toBeGreaterThan(16);
+      expect(cmdlines.includes(password), `${name}'s password on a command line`).toBe(false);
+    }
+    await sh("spark-pg destroy sampled; rm -f /tmp/cmdlines /tmp/sampler.py");
+  });
+
   it("ensure creates once, then reports unchanged, and starts a stopped instance", async () => {
     const first = await sh("spark-pg ensure e1 --fork-of main");
-    expect(first.trim().split("\n").at(-1)).toBe("sparks-result: changed");
-    expect(await sh("spark-pg ensure e1 --fork-of main")).toMatch(/sparks-result: unchanged\n$/);
+    expect(first.trim().split("\n").slice(-2)).toEqual(["sparks-instance: created", "sparks-result: changed"]);
+    expect(await sh("spark-pg ensure e1 --fork-of main")).toMatch(/sparks-instance: existed\nsparks-result: unchanged\n$/);
     await sh("systemctl stop spark-pg@e1");
     expect(await sh("spark-pg ensure e1 --fork-of main")).toMatch(/sparks-result: changed\n$/);
     expect(await sh("systemctl is-active spark-pg@e1")).toBe("active\n");
@@ -249,6 +314,38 @@ describe.skipIf(blocker !== undefined)("spark-pg on a sandbox host", () => {
       expect((await run(`test -e ${posixQuote(gone)}`)).code, gone).not.toBe(0);
     }
     expect((await tool("status t1")).code).toBe(3);
+  });
+
+  it("an expiry that finds the lock held fails, and is retried until it destroys the fork", async () => {
+    // Shorter than the defaults (300 s for the lock, 30 s between tries), for the test's sake.
+    const dropIn = "/etc/systemd/system/spark-pg-expire@.service.d";
+    await sh(`mkdir -p ${dropIn} && printf '[Service]\\nEnvironment=SPARKS_LOCK_WAIT_SECONDS=1\\nRestartSec=1\\n' > ${dropIn}/test.conf && systemctl daemon-reload`);
+    try {
+      await sh("spark-pg fork main t2 --ttl 3s");
+      await sh("setsid flock /run/sparks/locks/spark-pg.lock sleep 12 >/dev/null 2>&1 < /dev/null &");
+      const deadline = Date.now() + 60_000;
+      while ((await run(`test -e ${PG_ROOT}/t2`)).code === 0 && Date.now() < deadline) await sleep(1000);
+      expect((await run(`test -e ${PG_ROOT}/t2`)).code).not.toBe(0);
+      const journal = await sh("journalctl -u spark-pg-expire@t2.service -o cat --no-pager");
+      // A failed try, then (restarted by systemd, not by the timer, which fires once) the destroy.
+      const failedAt = journal.indexOf("held /run/sparks/locks/spark-pg.lock for 1 s; giving up");
+      expect(failedAt).toBeGreaterThanOrEqual(0);
+      expect(journal.indexOf("destroyed t2 (expired)")).toBeGreaterThan(failedAt);
+      expect(await sh("grep -E '^(RequiresMountsFor|Restart)=' /etc/systemd/system/spark-pg-expire@.service")).toBe(`RequiresMountsFor=${PG_ROOT}\nRestart=on-failure\n`);
+    } finally {
+      await sh(`rm -rf ${dropIn} && systemctl daemon-reload`);
+    }
+  }, 90_000);
+
+  it("an expiry fails closed: a record it cannot read keeps the fork", async () => {
+    await sh("spark-pg fork main t3 --ttl 1h");
+    await sh(`echo '{not json' > ${PG_ROOT}/t3/instance.json`);
+    const expire = await tool("destroy t3 --expired");
+    expect(expire.code).toBe(1);
+    expect(expire.stderr).toContain(`t3: its record ${PG_ROOT}/t3/instance.json cannot be read`);
+    expect(expire.stderr).toContain("not destroyed");
+    expect((await run(`test -d ${PG_ROOT}/t3/data`)).code).toBe(0);
+    await sh("spark-pg destroy t3");
   });
 
   describe("bad input: clear error, exit code, nothing half-created, source untouched", () => {

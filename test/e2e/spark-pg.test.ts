@@ -164,7 +164,7 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
       "/etc/sparks",
       "/etc/systemd/system/spark-pg@.service",
       "/etc/systemd/system/spark-pg-expire@.service",
-      "/run/lock/spark-pg.lock",
+      "/run/sparks/locks/spark-pg.lock",
     ];
     for (const file of ours) expect((await onHost(`test -e ${file}`)).code, file).not.toBe(0);
     expect((await onHost("ls /etc/systemd/system/multi-user.target.wants/ | grep spark-pg || true")).stdout.trim()).toBe("");

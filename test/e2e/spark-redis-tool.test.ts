@@ -238,13 +238,13 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
   });
 
   it("ensure creates once, reports unchanged, starts a stopped instance, and applies changed settings", async () => {
-    expect((await sh("spark-redis ensure e1 --fork-of main")).trim().split("\n").at(-1)).toBe("sparks-result: changed");
-    expect(await sh("spark-redis ensure e1 --fork-of main")).toMatch(/sparks-result: unchanged\n$/);
+    expect((await sh("spark-redis ensure e1 --fork-of main")).trim().split("\n").slice(-2)).toEqual(["sparks-instance: created", "sparks-result: changed"]);
+    expect(await sh("spark-redis ensure e1 --fork-of main")).toMatch(/sparks-instance: existed\nsparks-result: unchanged\n$/);
     await sh("systemctl stop spark-redis@e1");
     expect(await sh("spark-redis ensure e1 --fork-of main")).toMatch(/sparks-result: changed\n$/);
     expect(await sh("systemctl is-active spark-redis@e1")).toBe("active\n");
     await withConfig({ ...CONFIG, maxmemory: 128 * 1024 * 1024 }, async () => {
-      expect(await sh("spark-redis ensure e1 --fork-of main")).toMatch(/settings changed, restarted\nsparks-result: changed\n$/);
+      expect(await sh("spark-redis ensure e1 --fork-of main")).toMatch(/settings changed, restarted\nsparks-instance: existed\nsparks-result: changed\n$/);
       expect(await cli("e1", "CONFIG GET maxmemory")).toBe(`maxmemory\n${128 * 1024 * 1024}`);
       expect(await cli("e1", "ACL WHOAMI")).toBe("e1");
     });

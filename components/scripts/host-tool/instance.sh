@@ -5,22 +5,19 @@
 # records whether this deploy created the instance: destroy removes only one it made.
 # sparks-include: lib/owner.sh
 : "${SETTINGS[@]:-}" "${ON_CHANGE:-}"
-status=0
-"$TOOL" status "$NAME" --json >/dev/null 2>&1 || status=$?
-case $status in
-  0) existed=yes ;;
-  3) existed=no ;;
-  *) fail "$TOOL status $NAME exited with $status: $("$TOOL" status "$NAME" 2>&1 || true)" ;;
-esac
 args=(ensure "$NAME")
 if [ -n "$FORK_OF" ]; then args+=(--fork-of "$FORK_OF"); fi
 output=$("$TOOL" "${args[@]}") || fail "$TOOL ${args[*]} failed: $output"
-grep -v '^sparks-result: ' <<<"$output" || true
+grep -v '^sparks-\(result\|instance\): ' <<<"$output" || true
 if grep -qx 'sparks-result: changed' <<<"$output"; then changed "$TOOL ${args[*]}"; fi
-if [ "$existed" = yes ]; then
+# Whether this run made the instance is the tool's answer under its lock: a look before the call
+# could miss one made at a shell in between, which destroy would then remove.
+if grep -qx 'sparks-instance: created' <<<"$output"; then
+  claim "$TOOL" "$NAME" created=yes
+elif grep -qx 'sparks-instance: existed' <<<"$output"; then
   # Taken over from another resource (a rename), the instance keeps its origin.
   created=$(claim_field "$TOOL" "$NAME" created)
   claim "$TOOL" "$NAME" "created=${created:-no}"
 else
-  claim "$TOOL" "$NAME" created=yes
+  fail "$TOOL ${args[*]} did not say whether it created $NAME: $output"
 fi

@@ -12,9 +12,16 @@ if [ ! -d "$ROOT" ]; then
   echo "instance root $ROOT is not there (volume not mounted?): cannot tell whether instances remain; $TOOL left in place"
   exit 0
 fi
-lock=/run/lock/$TOOL.lock
-mkdir -p "${lock%/*}"
-# The tool's own lock: no fork or ensure can add an instance between the look and the removal.
+# The tool's own lock (sparks_host/instances.py LOCK_DIR, root-only): no fork or ensure can add an
+# instance between the look and the removal.
+lock=/run/sparks/locks/$TOOL.lock
+for dir in /run/sparks /run/sparks/locks; do
+  [ -e "$dir" ] || mkdir -m 0700 "$dir"
+  if [ -L "$dir" ] || [ ! -O "$dir" ] || [ -n "$(find "$dir" -maxdepth 0 -perm /022)" ]; then
+    fail "$dir is not a directory only root can write: refusing to take the $TOOL lock in it"
+  fi
+done
+[ ! -L "$lock" ] || fail "$lock is a symbolic link: refusing to lock with it"
 exec 9>>"$lock"
 flock -w 600 9 || fail "another $TOOL command held $lock for 600 s"
 remaining=$(find "$ROOT" "$ROOT/.snapshots" -mindepth 1 -maxdepth 1 ! -path "$ROOT/.snapshots" -printf '%f ' 2>/dev/null || true)
