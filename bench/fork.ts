@@ -70,7 +70,8 @@ class Host {
   }
 }
 
-const uri = (name: string) => `$(spark-pg connect ${name} --uri)`;
+/** `command` run as NAME's role: spark-pg puts the connection in its environment, never on a command line. */
+const asRole = (name: string, command: string) => `spark-pg connect ${name} --run -- ${command}`;
 const superuser = (name: string, sql: string) =>
   `runuser -u postgres -- ${PG_BIN}/psql -X -v ON_ERROR_STOP=1 -h /run/postgresql -p $(spark-pg status ${name} --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])') -d postgres -c ${JSON.stringify(sql)}`;
 
@@ -78,9 +79,9 @@ async function benchSize(host: Host, size: string, runs: number, quotas: boolean
   const scale = Math.max(1, Math.round(parseSize(size) / BYTES_PER_SCALE));
   const name = `bench-${size.toLowerCase()}`;
   console.log(`${size}: spark-pg new ${name}, pgbench -i -s ${scale}`);
-  await host.run(`spark-pg new ${name} && ${PG_BIN}/pgbench -i -q -s ${scale} -I dtgvp ${uri(name)}`);
+  await host.run(`spark-pg new ${name} && ${asRole(name, `pgbench -i -q -s ${scale} -I dtgvp`)}`);
   const dbBytes = Number(
-    (await host.run(`${PG_BIN}/psql -X -tAc "select pg_database_size(current_database())" ${uri(name)}`)).trim(),
+    (await host.run(asRole(name, `psql -X -tAc "select pg_database_size(current_database())"`))).trim(),
   );
   console.log(`${size}: database ${(dbBytes / 1e9).toFixed(2)} GB; ${runs} forks under pgbench -c 4`);
   const bench = JSON.parse(
@@ -94,15 +95,15 @@ async function benchSize(host: Host, size: string, runs: number, quotas: boolean
   };
   const invariantSql =
     "select (select sum(abalance) from pgbench_accounts) = (select sum(bbalance) from pgbench_branches) and (select sum(bbalance) from pgbench_branches) = (select sum(tbalance) from pgbench_tellers) and (select sum(tbalance) from pgbench_tellers) = (select coalesce(sum(delta), 0) from pgbench_history)";
-  const sourceInvariant = (await host.run(`${PG_BIN}/psql -X -tAc "${invariantSql}" ${uri(name)}`)).trim() === "t";
+  const sourceInvariant = (await host.run(asRole(name, `psql -X -tAc "${invariantSql}"`))).trim() === "t";
 
   // Baselines, on the same data, with the load stopped (fork-bench.py has ended it).
   const restored = `${name}-r`;
   const newSeconds = await host.timed(`spark-pg new ${restored}`);
   const dumpRestore = await host.timed(
-    `${PG_BIN}/pg_dump -Fc ${uri(name)} | ${PG_BIN}/pg_restore --no-owner --no-privileges -d ${uri(restored)}`,
+    `${asRole(name, "pg_dump -Fc")} | ${asRole(restored, "pg_restore --no-owner --no-privileges -d app")}`,
   );
-  const restoredInvariant = (await host.run(`${PG_BIN}/psql -X -tAc "${invariantSql}" ${uri(restored)}`)).trim() === "t";
+  const restoredInvariant = (await host.run(asRole(restored, `psql -X -tAc "${invariantSql}"`))).trim() === "t";
   await host.run(`spark-pg destroy ${restored}`);
   console.log(`${size}: pg_dump | pg_restore ${dumpRestore.toFixed(2)} s (+ new instance ${newSeconds.toFixed(2)} s)`);
   // The template must have no other session: the load is stopped here.

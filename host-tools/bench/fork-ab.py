@@ -27,6 +27,12 @@ database `app` and `create extension pg_buffercache` in its database `postgres`.
 Prints one line per trial on stderr, a JSON summary per arm on stdout."""
 import argparse, json, os, statistics, subprocess, sys, time
 BIN = "/usr/lib/postgresql/15/bin"
+
+
+def role_env(name):
+    """Connects libpq programs to NAME as its role; the password in the environment, never in argv."""
+    out = subprocess.run(["spark-pg", "connect", name, "--run", "--", "env", "-0"], check=True, capture_output=True, text=True).stdout
+    return {**os.environ, **{k: v for k, v in (i.split("=", 1) for i in out.split("\0") if "=" in i) if k.startswith("PG")}}
 ARMS = {
     # source settings (ALTER SYSTEM, reloaded) and btrfs quota state
     "base": ({"checkpoint_timeout": "5min", "bgwriter_delay": "200ms", "bgwriter_lru_maxpages": "100", "bgwriter_lru_multiplier": "2"}, True),
@@ -105,7 +111,7 @@ def main():
                 src = f"{a.source}-{DERIVED[arm]}" if arm in DERIVED else a.source
                 port = json.loads(sh("spark-pg", "status", src, "--json"))["port"]
                 set_quota(q)
-                pgb = subprocess.Popen([f"{BIN}/pgbench", "-c", "4", "-j", "4", "-T", "36000", "-n", sh("spark-pg", "connect", src, "--uri")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                pgb = subprocess.Popen([f"{BIN}/pgbench", "-c", "4", "-j", "4", "-T", "36000", "-n"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=role_env(src))
                 for k, v in settings.items(): su(port, f"ALTER SYSTEM SET {k} = '{v}'")
                 su(port, "SELECT pg_reload_conf()")
                 time.sleep(a.settle - a.window)
@@ -122,9 +128,9 @@ def main():
                 f = subprocess.run(["/root/old/spark-pg" if arm == "old1ckpt" else "spark-pg", "fork", src, name, "--json"], capture_output=True, text=True)
                 cmd = time.monotonic() - s
                 if f.returncode: print(f.stderr, file=sys.stderr); raise SystemExit(1)
-                furi = sh("spark-pg", "connect", name, "--uri")
-                s = time.monotonic(); ok1 = subprocess.run([f"{BIN}/psql", "-X", "-tAc", "select 1", furi], capture_output=True, text=True).stdout.strip() == "1"; fq = time.monotonic() - s
-                inv = subprocess.run([f"{BIN}/psql", "-X", "-tAc", INV, furi], capture_output=True, text=True).stdout.strip() == "t"
+                fenv = role_env(name)
+                s = time.monotonic(); ok1 = subprocess.run([f"{BIN}/psql", "-X", "-tAc", "select 1"], capture_output=True, text=True, env=fenv).stdout.strip() == "1"; fq = time.monotonic() - s
+                inv = subprocess.run([f"{BIN}/psql", "-X", "-tAc", INV], capture_output=True, text=True, env=fenv).stdout.strip() == "t"
                 pgb.terminate(); pgb.wait(); pgb = None
                 sh("spark-pg", "destroy", name)
                 row = {"ready_s": round(cmd + fq, 3), "steps": json.loads(f.stdout)["timings_ms"], "tps": round(tps), "pre_checkpoint_ms": pre_ms, "dirty_buffers": dirty, "load1": load, "source": src, "invariant": inv and ok1}

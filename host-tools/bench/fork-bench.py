@@ -22,15 +22,23 @@ import time
 PG_BIN = "/usr/lib/postgresql/{v}/bin"
 
 
+def role_env(tool: str, name: str) -> dict:
+    """The environment that connects libpq programs to NAME as its role, password included: the
+    password travels in the environment, never on a command line (/proc/*/cmdline is world-readable)."""
+    out = subprocess.run([tool, "connect", name, "--run", "--", "env", "-0"], check=True, capture_output=True, text=True).stdout
+    pairs = (item.split("=", 1) for item in out.split("\0") if "=" in item)
+    return {**os.environ, **{key: value for key, value in pairs if key.startswith("PG")}}
+
+
 INVARIANT_SQL = ("select (select coalesce(sum(abalance), 0) from pgbench_accounts), (select coalesce(sum(bbalance), 0) from pgbench_branches), "
                  "(select coalesce(sum(tbalance), 0) from pgbench_tellers), (select coalesce(sum(delta), 0) from pgbench_history), "
                  "(select count(*) from pgbench_history)")
 
 
-def invariant(bin_dir: str, uri: str) -> dict:
+def invariant(bin_dir: str, env: dict) -> dict:
     """pgbench's TPC-B balance invariant: the four sums are equal (in a consistent snapshot)."""
-    q = subprocess.run([f"{bin_dir}/psql", "-X", "-tA", "-F", " ", "-v", "ON_ERROR_STOP=1", "-c", INVARIANT_SQL, uri],
-                       capture_output=True, text=True)
+    q = subprocess.run([f"{bin_dir}/psql", "-X", "-tA", "-F", " ", "-v", "ON_ERROR_STOP=1", "-c", INVARIANT_SQL],
+                       capture_output=True, text=True, env=env)
     if q.returncode != 0:
         return {"ok": False, "error": q.stderr.strip()}
     accounts, branches, tellers, history, transactions = (int(v) for v in q.stdout.split())
@@ -53,10 +61,11 @@ def main() -> int:
     bin_dir = PG_BIN.format(v=args.version)
 
     status = json.loads(subprocess.run([args.tool, "status", args.source, "--json"], check=True, capture_output=True, text=True).stdout)
-    uri = subprocess.run([args.tool, "connect", args.source, "--uri"], check=True, capture_output=True, text=True).stdout.strip()
+    source_env = role_env(args.tool, args.source)
     duration = int(args.warmup + args.runs * (args.pause + 10) + 30)
     pgbench = subprocess.Popen([f"{bin_dir}/pgbench", "-c", str(args.clients), "-j", str(args.clients), "-T", str(duration),
-                                "-n", "-P", "5", *(["-R", str(args.rate)] if args.rate else []), uri], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                "-n", "-P", "5", *(["-R", str(args.rate)] if args.rate else [])], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=source_env)
     time.sleep(args.warmup)
     runs = []
     for i in range(args.runs):
@@ -69,15 +78,15 @@ def main() -> int:
             pgbench.kill()
             return 1
         info = json.loads(fork.stdout)
-        fork_uri = subprocess.run([args.tool, "connect", name, "--uri"], check=True, capture_output=True, text=True).stdout.strip()
+        fork_env = role_env(args.tool, name)
         t1 = time.monotonic()
-        q = subprocess.run([f"{bin_dir}/psql", "-X", "-tAc", "select 1", fork_uri], capture_output=True, text=True)
+        q = subprocess.run([f"{bin_dir}/psql", "-X", "-tAc", "select 1"], capture_output=True, text=True, env=fork_env)
         t_query = time.monotonic() - t1
         ready = t_cmd + t_query
         run = {"ready_s": round(ready, 3), "command_s": round(t_cmd, 3), "first_query_s": round(t_query, 3),
                "query_ok": q.stdout.strip() == "1", "steps_ms": info["timings_ms"]}
         if args.check_invariant:
-            run["invariant"] = invariant(bin_dir, fork_uri)
+            run["invariant"] = invariant(bin_dir, fork_env)
         runs.append(run)
         print(f"run {i}: ready {ready:.3f} s (command {t_cmd:.3f} s + first query {t_query:.3f} s) {info['timings_ms']}"
               + (f" invariant {run['invariant']}" if args.check_invariant else ""), file=sys.stderr)
