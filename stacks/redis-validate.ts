@@ -2,8 +2,8 @@ import type { HostConfig } from "./types";
 import { instanceListErrors, listenErrors, portPoolErrors, serviceStorage } from "./service-instances-validate";
 import type { ConfigError, DeepPartial } from "./validate";
 
-/** `default` is Redis' own unauthenticated ACL user; the host tool refuses it too. */
-const RESERVED_REDIS_NAMES = ["default"];
+/** `default` is Redis' own unauthenticated ACL user, `sparks-tool` spark-redis' own; the host tool refuses them too. */
+const RESERVED_REDIS_NAMES = ["default", "sparks-tool"];
 
 const list = <T>(value: T[] | undefined): T[] => (Array.isArray(value) ? value : []);
 
@@ -26,6 +26,6 @@ export function redisErrors(host: DeepPartial<HostConfig> | undefined, at: strin
   if (typeof from === "number" && typeof to === "number" && typeof pg?.from === "number" && typeof pg?.to === "number" && from <= pg.to && pg.from <= to) {
     errors.push({ path: `${at}.ports`, message: `overlaps the sparkPg port pool ${pg.from}-${pg.to} of this host` });
   }
-  errors.push(...instanceListErrors(instances, at, volume, { names: RESERVED_REDIS_NAMES, by: "Redis (its unauthenticated user)" }));
+  errors.push(...instanceListErrors(instances, at, volume, { names: RESERVED_REDIS_NAMES, by: "Redis (its unauthenticated user) and spark-redis (its own user)" }));
   return errors;
 }

@@ -10,10 +10,13 @@ source=$1 keys=$2 runs=$3 baseline_port=$4
 root=$(python3 -c 'import json; print(json.load(open("/etc/sparks/spark-redis.json"))["root"])')
 port=$(spark-redis status "$source" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])')
 password=$(cat "/etc/sparks/spark-redis/$source.password")
+tool_password=$(cat /etc/sparks/spark-redis/_tool.password)
 cli() { REDISCLI_AUTH=$password redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" --user "$source" "$@"; }
+# INFO, BGREWRITEAOF and the --rdb copy are admin commands: the host's own user, not the tenant's.
+admin_cli() { REDISCLI_AUTH=$tool_password redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" --user sparks-tool "$@"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-info() { cli INFO "$1" | tr -d '\r' | sed -n "s/^$2://p"; }
+info() { admin_cli INFO "$1" | tr -d '\r' | sed -n "s/^$2://p"; }
 
 echo "filling $source with $keys keys (the key names redis-benchmark -r $keys writes)" >&2
 python3 - "$keys" <<'PY' | REDISCLI_AUTH=$password redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" --user "$source" --pipe >&2
@@ -23,11 +26,12 @@ for i in range(n):
     key = b"key:%012d" % i
     out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n" % (len(key), key, value))
 PY
-cli BGREWRITEAOF >&2
+admin_cli BGREWRITEAOF >&2
 while [ "$(info persistence aof_rewrite_in_progress)" != 0 ] || [ "$(info persistence aof_rewrite_scheduled)" != 0 ]; do sleep 0.2; done
 echo "{\"keys\": $(cli DBSIZE), \"used_memory\": $(info memory used_memory), \"aof_base_bytes\": $(du -cb "$root/$source/data/appendonlydir/"*.base.* | tail -1 | cut -f1)}"
 
 echo "load: redis-benchmark -t set -r $keys -d 100 -c 4, throughout" >&2
+# redis-benchmark takes a password only as -a: on its command line, for as long as the load runs.
 redis-benchmark -h 127.0.0.1 -p "$port" --user "$source" -a "$password" -t set -r "$keys" -d 100 -c 4 -n 1000000000 -q >/dev/null 2>&1 &
 load=$!
 trap 'kill $load 2>/dev/null || true' EXIT
@@ -54,7 +58,7 @@ echo "baseline: redis-cli --rdb from $source under the same load, then redis-ser
 scratch=$root/.bench-baseline
 rm -rf "$scratch" && mkdir -p "$scratch" && chown redis:redis "$scratch"
 start=$(now)
-REDISCLI_AUTH=$password redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" --user "$source" --rdb "$scratch/dump.rdb" >&2
+admin_cli --rdb "$scratch/dump.rdb" >&2
 dumped=$(now)
 chown redis:redis "$scratch/dump.rdb"
 runuser -u redis -- redis-server --port "$baseline_port" --bind 127.0.0.1 --dir "$scratch" --dbfilename dump.rdb \

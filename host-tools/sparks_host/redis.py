@@ -3,7 +3,9 @@
 Layout of an instance subvolume <root>/NAME (root:redis 0750):
   instance.json   the record (name, port, role, database, source, forked_from_snapshot, created_at, expires_at)
   redis.conf      port, bind, persistence, maxmemory (root:redis 0640), rewritten on fork, reset and rollback
-  users.acl       `default` off, user NAME with the SHA-256 of its password (root:redis 0640)
+  users.acl       `default` off; user NAME (the tenant: everything but @admin and @dangerous) and user
+                  sparks-tool (PING, INFO, CONFIG GET/SET, BGREWRITEAOF, SYNC; no keys), each with
+                  the SHA-256 of its password (root:redis 0640)
   data/           redis' `dir` (redis:redis 0750): appendonlydir/ (multi-part AOF + manifest), dump.rdb
 
 Fork guarantee: every write acknowledged before `fork` started is in the fork. Instances always run
@@ -26,7 +28,7 @@ import re
 
 from . import resp
 from .instances import (Any, Option, Service, ToolError, check_listen, check_port_pool, check_positive,
-                        check_root_path, say, write_atomic)
+                        check_root_path, new_password, say, write_atomic)
 
 REDIS_USER = "redis"
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -38,6 +40,15 @@ APPENDFSYNC = ("always", "everysec", "no")
 MAXMEMORY_POLICIES = ("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
                       "volatile-random", "volatile-ttl")
 SAVE_RE = re.compile(r"^(\d+ \d+)( \d+ \d+)*$")
+# The host's own ACL user in every instance, its password root's only: what a fork needs (CONFIG SET
+# appendfsync), what root reads to watch and copy an instance (INFO, BGREWRITEAOF, the replication
+# handshake of redis-cli --rdb), no keys and no user management. So the tenant needs no admin rights,
+# and a tenant's password change cannot break forks.
+TOOL_USER = "sparks-tool"
+TOOL_ACL = "resetkeys resetchannels -@all +ping +info +config|get +config|set +bgrewriteaof +sync +psync +replconf"
+# The tenant: its data and scripts, not the server (CONFIG, ACL, SHUTDOWN, MONITOR, REPLICAOF...).
+# Emptying its own instance stays allowed (FLUSHDB/FLUSHALL are @dangerous): a fork is there to be reset.
+TENANT_ACL = "~* &* +@all -@admin -@dangerous +flushdb +flushall"
 
 
 def check_appendfsync(value: str) -> str | None:
@@ -61,8 +72,8 @@ class RedisService(Service):
     description = ("Redis instances on btrfs: new, fork (appendfsync always + snapshot + AOF load), reset, snapshot, rollback. "
                    "Every write acknowledged before a fork starts is in the fork.")
     client_name = "redis-cli"
-    # ACL user names: `default` is redis' own unauthenticated user.
-    reserved_names = frozenset({"default"})
+    # ACL user names: `default` is redis' own unauthenticated user, sparks-tool the tool's.
+    reserved_names = frozenset({"default", TOOL_USER})
     server_user = REDIS_USER
     quiesce_required = True
     schema = {
@@ -89,10 +100,22 @@ class RedisService(Service):
 
     # --- talking to an instance --------------------------------------------------------------------
 
-    def connect_as(self, record: dict[str, Any], password: str | None = None) -> resp.Connection:
+    def tool_password_path(self) -> str:
+        # "_" is in no instance name: never an instance's password file.
+        return os.path.join(self.secrets_dir(), "_tool.password")
+
+    def tool_password(self) -> str:
+        """The tool user's password (root 0600), made on first use."""
+        path = self.tool_password_path()
+        if not os.path.exists(path):
+            write_atomic(path, new_password() + "\n", 0o600, "root", "root")
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+
+    def connect_as(self, record: dict[str, Any], password: str | None = None, user: str | None = None) -> resp.Connection:
         password = password if password is not None else self.read_password(record["name"])
         try:
-            return resp.connect(self.config["listen"], record["port"], record["role"], password)
+            return resp.connect(self.config["listen"], record["port"], user or record["role"], password)
         except resp.NotRunning as e:
             raise ToolError(f"redis on port {record['port']}: {e}") from e
         except resp.RespError as e:
@@ -100,9 +123,9 @@ class RedisService(Service):
         except (OSError, TimeoutError) as e:
             raise ToolError(f"redis on port {record['port']}: {e}")
 
-    def command(self, record: dict[str, Any], *args: str, password: str | None = None) -> object:
+    def command(self, record: dict[str, Any], *args: str, password: str | None = None, user: str | None = None) -> object:
         try:
-            with self.connect_as(record, password) as conn:
+            with self.connect_as(record, password, user) as conn:
                 return conn.command(*args)
         except resp.RespError as e:
             raise ToolError(f"redis on port {record['port']}: {' '.join(args[:3])}: {e}")
@@ -156,9 +179,9 @@ maxmemory-policy {c['maxmemory_policy']}
 """
 
     def render_acl(self, name: str, password: str | None) -> str:
-        lines = ["user default off nopass resetkeys resetchannels -@all"]
+        lines = ["user default off nopass resetkeys resetchannels -@all", f"user {TOOL_USER} on #{acl_hash(self.tool_password())} {TOOL_ACL}"]
         if password is not None:
-            lines.append(f"user {name} on #{acl_hash(password)} ~* &* +@all")
+            lines.append(f"user {name} on #{acl_hash(password)} {TENANT_ACL}")
         return "\n".join(lines) + "\n"
 
     def configure(self, path: str, record: dict[str, Any]) -> bool:
@@ -180,7 +203,7 @@ maxmemory-policy {c['maxmemory_policy']}
 
     def quiesce(self, record: dict[str, Any]) -> bool:
         try:
-            conn = self.connect_as(record)
+            conn = self.connect_as(record, self.tool_password(), TOOL_USER)
         except ToolError as e:
             if isinstance(e.__cause__, resp.NotRunning):
                 return False  # stopped: a clean shutdown wrote and fsynced the whole AOF
@@ -198,7 +221,7 @@ maxmemory-policy {c['maxmemory_policy']}
     def release(self, record: dict[str, Any]) -> None:
         declared = self.config["appendfsync"]
         try:
-            self.command(record, "CONFIG", "SET", "appendfsync", declared)
+            self.command(record, "CONFIG", "SET", "appendfsync", declared, password=self.tool_password(), user=TOOL_USER)
         except ToolError as e:  # the source stays on `always`: slower, never less safe
             say(self.tool, f"warning: could not set appendfsync back to {declared} on {record['name']}: {e}")
 

@@ -1,5 +1,10 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+
+/** redis-cli as spark-redis' own ACL user, the one allowed CONFIG (the instance's user is not). */
+const AS_TOOL_USER = (instance: string, command: string) =>
+  `port=$(spark-redis status ${instance} --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["port"])') && ` +
+  `REDISCLI_AUTH=$(cat /etc/sparks/spark-redis/_tool.password) redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" --user sparks-tool ${command}`;
 import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile, summaryOf } from "./support";
 
 const blocker = e2eBlockerFor("the Redis e2e tests");
@@ -91,7 +96,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     const after = await verify("verify-redis-after-resize.xml");
     expect(after.output).toContain("✓ redis main: maxmemory as declared");
     expect(after.output).toMatch(/^\d+ passed, 0 failed/m);
-    expect((await onHost("spark-redis connect main -- CONFIG GET maxmemory")).stdout).toBe(`maxmemory\n${128 * 1024 * 1024}\n`);
+    expect((await onHost(AS_TOOL_USER("main", "CONFIG GET maxmemory"))).stdout).toBe(`maxmemory\n${128 * 1024 * 1024}\n`);
     expect((await apply(STACK)).code).toBe(0);
   });
 

@@ -57,6 +57,10 @@ const { run, sh, tool, status, uri, withConfig } = host;
 /** One command through `spark-redis connect`: redis-cli over TCP as the instance's own user. */
 const cli = async (name: string, command: string) => (await sh(`spark-redis connect ${name} -- ${command}`)).trim();
 const password = async (name: string) => (await sh(`cat /etc/sparks/spark-redis/${name}.password`)).trim();
+const TOOL_PASSWORD = "/etc/sparks/spark-redis/_tool.password";
+/** One command as the tool's own ACL user (CONFIG is @admin: the instance's user may not). */
+const asTool = async (name: string, command: string) =>
+  (await sh(`REDISCLI_AUTH=$(cat ${TOOL_PASSWORD}) redis-cli --no-auth-warning -h 127.0.0.1 -p ${(await status(name)).port} --user sparks-tool ${command}`)).trim();
 
 /** redis-cli with explicit credentials (or none), to prove what the server refuses. */
 function login(port: number, command: string, user?: string, secret?: string) {
@@ -67,7 +71,7 @@ function login(port: number, command: string, user?: string, secret?: string) {
 /** The source's observable state: its server process, record and a digest of its keys. */
 async function sourceState(name: string) {
   const s = await status(name);
-  return { pid: s.pid, record: await sh(`cat ${REDIS_ROOT}/${name}/instance.json`), keys: await cli(name, "DBSIZE"), fsync: await cli(name, "CONFIG GET appendfsync") };
+  return { pid: s.pid, record: await sh(`cat ${REDIS_ROOT}/${name}/instance.json`), keys: await cli(name, "DBSIZE"), fsync: await asTool(name, "CONFIG GET appendfsync") };
 }
 
 describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
@@ -109,13 +113,14 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
     const listeners = (await sh(`ss -Hltn 'sport = :${mainPort}'`)).trim().split("\n");
     expect(listeners.length).toBe(1);
     expect(listeners[0].split(/\s+/)[3]).toBe(`127.0.0.1:${mainPort}`);
-    expect(await cli("main", "CONFIG GET appendonly")).toBe("appendonly\nyes");
-    expect(await cli("main", "CONFIG GET appendfsync")).toBe("appendfsync\neverysec");
-    expect(await cli("main", "CONFIG GET maxmemory")).toBe(`maxmemory\n${MAXMEMORY}`);
-    expect(await cli("main", "CONFIG GET save")).toBe("save\n300 100");
-    expect(await cli("main", "CONFIG GET aof-use-rdb-preamble")).toBe("aof-use-rdb-preamble\nyes");
+    expect(await asTool("main", "CONFIG GET appendonly")).toBe("appendonly\nyes");
+    expect(await asTool("main", "CONFIG GET appendfsync")).toBe("appendfsync\neverysec");
+    expect(await asTool("main", "CONFIG GET maxmemory")).toBe(`maxmemory\n${MAXMEMORY}`);
+    expect(await asTool("main", "CONFIG GET save")).toBe("save\n300 100");
+    expect(await asTool("main", "CONFIG GET aof-use-rdb-preamble")).toBe("aof-use-rdb-preamble\nyes");
 
     expect(await sh("stat -c '%a %U %G' /etc/sparks/spark-redis/main.password")).toBe("640 root redis\n");
+    expect(await sh(`stat -c '%a %U %G' ${TOOL_PASSWORD}`)).toBe("600 root root\n");
     expect(await sh(`stat -c '%a %U %G %n' ${REDIS_ROOT}/main ${REDIS_ROOT}/main/redis.conf ${REDIS_ROOT}/main/users.acl ${REDIS_ROOT}/main/data`)).toBe(
       `750 root redis ${REDIS_ROOT}/main\n640 root redis ${REDIS_ROOT}/main/redis.conf\n640 root redis ${REDIS_ROOT}/main/users.acl\n750 redis redis ${REDIS_ROOT}/main/data\n`,
     );
@@ -167,7 +172,7 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
     const s = await status("main");
     expect(s.state).toBe("active");
     expect(s.pid).toBe(pidBefore);
-    expect(await cli("main", "CONFIG GET appendfsync")).toBe("appendfsync\neverysec");
+    expect(await asTool("main", "CONFIG GET appendfsync")).toBe("appendfsync\neverysec");
     expect(JSON.stringify(await login(mainPort, "PING", "f1", f1Secret))).toContain("WRONGPASS");
   });
 
@@ -237,6 +242,20 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
     await sh("spark-redis destroy c1 && spark-redis destroy c2");
   });
 
+  it("least privilege: the instance's user cannot reconfigure the server, its ACL or shut it down; the host's user reads no key and manages no user", async () => {
+    for (const command of ["CONFIG SET bind 0.0.0.0", "CONFIG GET maxmemory", "ACL SETUSER default on nopass", "SHUTDOWN NOSAVE", "MONITOR", "REPLICAOF 127.0.0.1 1"]) {
+      expect(await cli("main", command), command).toMatch(/^NOPERM/);
+    }
+    expect(await cli("main", "SET tenant:key 1")).toBe("OK");
+    expect(await cli("main", "EVAL \"return redis.call('GET', KEYS[1])\" 1 tenant:key")).toBe("1");
+    for (const command of ["GET tenant:key", "SET tenant:key 2", "ACL SETUSER main nopass", "SHUTDOWN NOSAVE", "FLUSHALL"]) {
+      expect(await asTool("main", command), command).toMatch(/^NOPERM/);
+    }
+    expect(await asTool("main", "PING")).toBe("PONG");
+    expect((await status("main")).state).toBe("active");
+    await cli("main", "DEL tenant:key");
+  });
+
   it("ensure creates once, reports unchanged, starts a stopped instance, and applies changed settings", async () => {
     expect((await sh("spark-redis ensure e1 --fork-of main")).trim().split("\n").slice(-2)).toEqual(["sparks-instance: created", "sparks-result: changed"]);
     expect(await sh("spark-redis ensure e1 --fork-of main")).toMatch(/sparks-instance: existed\nsparks-result: unchanged\n$/);
@@ -245,7 +264,7 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
     expect(await sh("systemctl is-active spark-redis@e1")).toBe("active\n");
     await withConfig({ ...CONFIG, maxmemory: 128 * 1024 * 1024 }, async () => {
       expect(await sh("spark-redis ensure e1 --fork-of main")).toMatch(/settings changed, restarted\nsparks-instance: existed\nsparks-result: changed\n$/);
-      expect(await cli("e1", "CONFIG GET maxmemory")).toBe(`maxmemory\n${128 * 1024 * 1024}`);
+      expect(await asTool("e1", "CONFIG GET maxmemory")).toBe(`maxmemory\n${128 * 1024 * 1024}`);
       expect(await cli("e1", "ACL WHOAMI")).toBe("e1");
     });
     await sh("spark-redis destroy e1");
@@ -306,15 +325,15 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
 
     it("a source that refuses the tool's credentials is not copied at all", async () => {
       const before = [await sh(FOOTPRINT), await sourceState("main")];
-      const secret = await password("main");
-      await sh("echo not-the-password > /etc/sparks/spark-redis/main.password");
+      const secret = (await sh(`cat ${TOOL_PASSWORD}`)).trim();
+      await sh(`echo not-the-password > ${TOOL_PASSWORD}`);
       try {
         const r = await tool("fork main x1");
         expect(r.stderr).toContain("spark-redis: error: could not prepare main for the snapshot, so nothing was copied");
         expect(r.stderr).toContain("WRONGPASS");
         expect(r.code).toBe(1);
       } finally {
-        await sh(`echo ${posixQuote(secret)} > /etc/sparks/spark-redis/main.password`);
+        await sh(`echo ${posixQuote(secret)} > ${TOOL_PASSWORD}`);
       }
       expect([await sh(FOOTPRINT), await sourceState("main")]).toEqual(before);
     });

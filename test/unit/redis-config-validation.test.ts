@@ -56,6 +56,7 @@ describe("stack config validation: redis", () => {
       "overlaps the sparkPg port pool 26310-26330",
     ],
     ["the reserved name default", withRedis((r) => (r.instances[0].name = "default")), "hosts[0].redis.instances[0].name", "reserved by Redis"],
+    ["the name of spark-redis' own ACL user", withRedis((r) => (r.instances[0].name = "sparks-tool")), "hosts[0].redis.instances[0].name", "spark-redis (its own user)"],
     ["two instances with one name", withRedis((r) => (r.instances[1] = { name: "main" })), "hosts[0].redis.instances[1].name", 'duplicate instance name "main"'],
     ["a fork of an unknown instance", withRedis((r) => (r.instances[1].forkOf = "nope")), "hosts[0].redis.instances[1].forkOf", 'names no instance of this host ("nope")'],
     ["a fork declared before its source", withRedis((r) => r.instances.reverse()), "hosts[0].redis.instances[0].forkOf", "must be declared before"],

@@ -21,7 +21,7 @@ const REDIS: RedisExpectation = {
 const CONFIG = "appendonly\nyes\nappendfsync\neverysec\nsave\n300 100\nmaxmemory\n67108864\nmaxmemory-policy\nnoeviction\n";
 const PORTS: Record<string, number> = { main: 26300, fixtures: 26301 };
 
-type Key = "status" | "active" | "enabled" | "ss" | "none" | "wrong" | "config" | "default";
+type Key = "status" | "active" | "enabled" | "ss" | "none" | "wrong" | "whoami" | "admin" | "config" | "default";
 
 /** A host answering recorded outputs; `overrides[name][key]` replaces one answer. */
 function fakeHost(overrides: Record<string, Partial<Record<Key, ExecResult>>> = {}): { exec: Exec; commands: string[] } {
@@ -41,9 +41,13 @@ function fakeHost(overrides: Record<string, Partial<Record<Key, ExecResult>>> = 
       if (command.startsWith("REDISCLI_AUTH=sparks-verify-wrong-password")) {
         return answer(name, "wrong", err(0, "AUTH failed: WRONGPASS invalid username-password pair or user is disabled.\n", "NOAUTH Authentication required.\n"));
       }
-      if (command.includes(`cat /etc/sparks/spark-redis/${name}.password`) && command.endsWith("CONFIG GET appendonly appendfsync save maxmemory maxmemory-policy")) {
-        return answer(name, "config", ok(CONFIG));
+      const own = command.includes(`cat /etc/sparks/spark-redis/${name}.password`) && command.includes(`--user ${name} `);
+      const tool = command.includes("cat /etc/sparks/spark-redis/_tool.password") && command.includes("--user sparks-tool ");
+      if (own && command.endsWith("ACL WHOAMI")) return answer(name, "whoami", ok(`${name}\n`));
+      if (own && command.endsWith("CONFIG GET maxmemory")) {
+        return answer(name, "admin", ok(`NOPERM User ${name} has no permissions to run the 'config|get' command\n`));
       }
+      if (tool && command.endsWith("CONFIG GET appendonly appendfsync save maxmemory maxmemory-policy")) return answer(name, "config", ok(CONFIG));
     }
     throw new Error(`unexpected command: ${command}`);
   };
@@ -76,6 +80,21 @@ describe("verify: redis", () => {
     expect(byName(results, "redis main: refuses unauthenticated commands")).toMatchObject({ status: "fail", expected: "NOAUTH", found: "PONG: answered" });
     expect(byName(results, "redis main: refuses a wrong password")).toMatchObject({ status: "fail", expected: "WRONGPASS" });
     expect(byName(results, "redis fixtures: refuses unauthenticated commands").status).toBe("pass");
+  });
+
+  it("fails an instance whose own user may run admin commands, and one that answers as someone else", async () => {
+    const loose = fakeHost({ main: { admin: ok("maxmemory\n67108864\n") }, fixtures: { whoami: ok("default\n") } });
+    const results = await checkRedis(loose.exec, REDIS);
+    expect(byName(results, "redis main: its user is refused admin commands (CONFIG)")).toMatchObject({ status: "fail", expected: "NOPERM", found: "maxmemory\n67108864" });
+    expect(byName(results, "redis fixtures: answers with its credentials")).toMatchObject({ status: "fail", found: "default" });
+    expect(byName(results, "redis fixtures: its user is refused admin commands (CONFIG)").status).toBe("pass");
+  });
+
+  it("reads the settings as the tool's user, and says so when that user gets no answer", async () => {
+    const { exec, commands } = fakeHost({ main: { config: ok("WRONGPASS invalid username-password pair or user is disabled.\n") } });
+    const results = await checkRedis(exec, REDIS);
+    expect(commands.filter((c) => c.includes("CONFIG GET appendonly")).every((c) => c.includes("--user sparks-tool "))).toBe(true);
+    expect(byName(results, "redis main: persistence as declared")).toMatchObject({ status: "fail", found: expect.stringContaining("no answer to the tool's user: WRONGPASS") });
   });
 
   it("fails an instance bound everywhere", async () => {

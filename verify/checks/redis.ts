@@ -15,12 +15,13 @@ export const redisCheckNames = {
   noAuth: (i: Instance) => `redis ${i.name}: refuses unauthenticated commands`,
   wrongPassword: (i: Instance) => `redis ${i.name}: refuses a wrong password`,
   accepts: (i: Instance) => `redis ${i.name}: answers with its credentials`,
+  leastPrivilege: (i: Instance) => `redis ${i.name}: its user is refused admin commands (CONFIG)`,
   persistence: (i: Instance) => `redis ${i.name}: persistence as declared`,
   memory: (i: Instance) => `redis ${i.name}: maxmemory as declared`,
 };
 
 const WRONG_PASSWORD = "sparks-verify-wrong-password";
-const ACCEPTS = "answers CONFIG GET as its own user";
+const ACCEPTS = "answers ACL WHOAMI as its own user";
 
 export interface RedisCheckOptions {
   /** Run spark-redis and read the password file through `sudo -n`. Default false. */
@@ -28,6 +29,9 @@ export interface RedisCheckOptions {
 }
 
 export const redisPasswordFile = (name: string) => `/etc/sparks/spark-redis/${name}.password`;
+/** spark-redis' own ACL user in every instance (PING, CONFIG GET/SET), its password root's only. */
+export const REDIS_TOOL_USER = "sparks-tool";
+const REDIS_TOOL_PASSWORD_FILE = "/etc/sparks/spark-redis/_tool.password";
 
 /** What CONFIG GET must answer for the declared persistence and memory settings. */
 export function expectedSettings(redis: RedisExpectation): { persistence: string; memory: string } {
@@ -50,6 +54,7 @@ function plannedInstanceChecks(redis: RedisExpectation, i: Instance): PlannedChe
     { name: n.noAuth(i), expected: "NOAUTH" },
     { name: n.wrongPassword(i), expected: "WRONGPASS" },
     { name: n.accepts(i), expected: ACCEPTS },
+    { name: n.leastPrivilege(i), expected: "NOPERM" },
     { name: n.persistence(i), expected: settings.persistence },
     { name: n.memory(i), expected: settings.memory },
   ];
@@ -65,15 +70,16 @@ export function parseConfigGet(stdout: string): Map<string, string> {
 
 /**
  * redis-cli on the host against one instance. "own": the instance's user, its password read into
- * REDISCLI_AUTH on the host (never on a command line); "wrong": its user with a wrong password;
- * "none": no AUTH at all.
+ * REDISCLI_AUTH on the host (never on a command line); "tool": spark-redis' own user, the same way;
+ * "wrong": the instance's user with a wrong password; "none": no AUTH at all.
  */
-export function redisCli(listen: string, port: number, user: string, auth: "own" | "wrong" | "none", sudo: string[], ...args: string[]): string {
+export function redisCli(listen: string, port: number, user: string, auth: "own" | "tool" | "wrong" | "none", sudo: string[], ...args: string[]): string {
   const base = ["redis-cli", "--no-auth-warning", "-h", listen, "-p", String(port)];
   if (auth === "none") return command(...base, ...args);
-  const client = command(...base, "--user", user, ...args);
+  const client = command(...base, "--user", auth === "tool" ? REDIS_TOOL_USER : user, ...args);
   if (auth === "wrong") return `REDISCLI_AUTH=${WRONG_PASSWORD} ${client}`;
-  return `password=$(${command(...sudo, "cat", redisPasswordFile(user))}) && REDISCLI_AUTH=$password ${client}`;
+  const passwordFile = auth === "tool" ? REDIS_TOOL_PASSWORD_FILE : redisPasswordFile(user);
+  return `password=$(${command(...sudo, "cat", passwordFile)}) && REDISCLI_AUTH=$password ${client}`;
 }
 
 /** Every declared instance: running, enabled, reachable only where declared, guarded by its password, set up as declared. */
@@ -86,7 +92,7 @@ export async function checkRedis(exec: Exec, redis: RedisExpectation, options: R
   // "?": no unit file at all, which is as good as disabled.
   const defaultOff = /^inactive (disabled|masked|\?)$/.test(found);
   const results: CheckResult[] = [defaultOff ? pass(redisCheckNames.defaultInstance, found) : fail(redisCheckNames.defaultInstance, "inactive disabled", found)];
-  // One instance after another: each runs up to four commands at once.
+  // One instance after another: each runs up to six commands at once.
   for (const instance of redis.instances) results.push(...(await checkInstance(exec, redis, instance, options)));
   return results;
 }
@@ -97,25 +103,31 @@ async function checkInstance(exec: Exec, redis: RedisExpectation, instance: Inst
   const { results, port } = await checkServiceState(exec, "spark-redis", sudo, n, instance, plannedInstanceChecks(redis, instance));
   if (port === undefined) return results;
 
-  const cli = (auth: "own" | "wrong" | "none", ...args: string[]) => exec(redisCli(redis.listen, port, instance.name, auth, sudo, ...args));
-  const [listening, anonymous, wrong, own] = await Promise.all([
+  const cli = (auth: "own" | "tool" | "wrong" | "none", ...args: string[]) => exec(redisCli(redis.listen, port, instance.name, auth, sudo, ...args));
+  const [listening, anonymous, wrong, own, admin, config] = await Promise.all([
     checkListening(exec, n.listening(instance, redis.listen), redis.listen, port),
     cli("none", "PING"),
     cli("wrong", "PING"),
-    cli("own", "CONFIG", "GET", "appendonly", "appendfsync", "save", "maxmemory", "maxmemory-policy"),
+    cli("own", "ACL", "WHOAMI"),
+    cli("own", "CONFIG", "GET", "maxmemory"),
+    // The settings through the tool's user: CONFIG is @admin, which the instance's user lacks.
+    cli("tool", "CONFIG", "GET", "appendonly", "appendfsync", "save", "maxmemory", "maxmemory-policy"),
   ]);
 
   results.push(listening);
   results.push(refusal(n.noAuth(instance), "NOAUTH", anonymous), refusal(n.wrongPassword(instance), "WRONGPASS", wrong));
+  const whoami = own.stdout.trim();
+  results.push(own.code === 0 && whoami === instance.name ? pass(n.accepts(instance), "answered") : fail(n.accepts(instance), ACCEPTS, own.code === 0 ? whoami.slice(0, 200) : commandError(own)));
+  results.push(refusal(n.leastPrivilege(instance), "NOPERM", admin));
 
-  const settings = parseConfigGet(own.stdout);
-  const answered = own.code === 0 && settings.has("appendonly");
-  results.push(answered ? pass(n.accepts(instance), "answered") : fail(n.accepts(instance), ACCEPTS, own.code === 0 ? own.stdout.trim().slice(0, 200) : commandError(own)));
+  const settings = parseConfigGet(config.stdout);
+  const answered = config.code === 0 && settings.has("appendonly");
   const expected = expectedSettings(redis);
   const persistence = `appendonly=${settings.get("appendonly")} appendfsync=${settings.get("appendfsync")} save=${settings.get("save")}`;
   const memory = `maxmemory=${settings.get("maxmemory")} maxmemory-policy=${settings.get("maxmemory-policy")}`;
   if (!answered) {
-    results.push(fail(n.persistence(instance), expected.persistence, "no answer"), fail(n.memory(instance), expected.memory, "no answer"));
+    const found = `no answer to the tool's user: ${config.code === 0 ? config.stdout.trim().slice(0, 200) : commandError(config)}`;
+    results.push(fail(n.persistence(instance), expected.persistence, found), fail(n.memory(instance), expected.memory, found));
   } else {
     results.push(persistence === expected.persistence ? pass(n.persistence(instance), persistence) : fail(n.persistence(instance), expected.persistence, persistence));
     results.push(memory === expected.memory ? pass(n.memory(instance), memory) : fail(n.memory(instance), expected.memory, memory));
@@ -128,5 +140,5 @@ function refusal(name: string, code: string, result: ExecResult): CheckResult {
   const text = `${result.stdout}\n${result.stderr}`;
   if (text.includes(code)) return pass(name, code);
   if (/\bPONG\b/.test(result.stdout)) return fail(name, code, "PONG: answered");
-  return fail(name, code, commandError(result) || result.stdout.trim());
+  return fail(name, code, result.stdout.trim() || commandError(result));
 }
