@@ -1,4 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { formatSize } from "../lib/size";
+import type { SparkPgInstanceExpectation } from "../verify/manifest";
 import { HOST_TOOL_FILES, type HostToolName, shippedToolDir } from "./bundle";
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
@@ -26,6 +28,13 @@ export interface ToolInstanceArgs {
   forkOf?: string;
   /** Destroy leaves the instance in place (retainOnDelete); default false. */
   protect?: boolean;
+}
+
+/** What verify expects of each declared instance: its source, and for a fork the limit on its own writes. */
+export function expectedInstances(instances: readonly ToolInstanceArgs[], forkLimitBytes: number): SparkPgInstanceExpectation[] {
+  return instances.map((i) =>
+    i.forkOf === undefined ? { name: i.name } : { name: i.name, forkOf: i.forkOf, ...(forkLimitBytes > 0 ? { forkLimitBytes } : {}) },
+  );
 }
 
 /**
@@ -57,7 +66,7 @@ export function hostToolCommand(name: string, args: HostToolArgs, opts: pulumi.C
  */
 export function toolInstanceCommands(
   name: string,
-  args: { host: Host; tool: HostToolName; instances: readonly ToolInstanceArgs[]; settings?: readonly string[] },
+  args: { host: Host; tool: HostToolName; instances: readonly ToolInstanceArgs[]; settings?: readonly string[]; forkLimitBytes?: number },
   opts: pulumi.CustomResourceOptions & { dependsOn: pulumi.Resource[] },
 ): void {
   const created = new Map<string, pulumi.Resource>();
@@ -71,7 +80,16 @@ export function toolInstanceCommands(
       `${name}-instance-${instance.name}`,
       {
         host: args.host,
-        create: { script: "host-tool/instance.sh", params: { ...params, FORK_OF: instance.forkOf ?? "", ...(args.settings ? { SETTINGS: args.settings, ON_CHANGE: "SETTINGS: restarts the instance" } : {}) } },
+        create: {
+          script: "host-tool/instance.sh",
+          params: {
+            ...params,
+            FORK_OF: instance.forkOf ?? "",
+            // Here so that a new limit re-runs ensure, which sets it on the fork.
+            ...(instance.forkOf !== undefined && (args.forkLimitBytes ?? 0) > 0 ? { FORK_LIMIT: formatSize(args.forkLimitBytes ?? 0) } : {}),
+            ...(args.settings ? { SETTINGS: args.settings, ON_CHANGE: "SETTINGS: restarts the instance" } : {}),
+          },
+        },
         delete: { script: "host-tool/instance.delete.sh", params },
       },
       { ...opts, dependsOn: [...opts.dependsOn, ...(source ? [source] : [])], protect: instance.protect ?? false, retainOnDelete: instance.protect ?? false },

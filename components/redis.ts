@@ -5,7 +5,7 @@ import type { RedisExpectation } from "../verify/manifest";
 import type { BtrfsVolume } from "./btrfs-volume";
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
-import { hostToolCommand, type ToolInstanceArgs, toolInstanceCommands } from "./host-tool";
+import { expectedInstances, hostToolCommand, type ToolInstanceArgs, toolInstanceCommands } from "./host-tool";
 const TOOL = "spark-redis" as const;
 
 export interface RedisInstanceArgs extends ToolInstanceArgs {
@@ -31,6 +31,8 @@ export interface RedisArgs {
   listen: string;
   /** Port pool of the instances, both ends included. */
   ports: { from: number; to: number };
+  /** What each fork may write of its own, in bytes (the tool's fork_limit_bytes); default 0, no limit. */
+  forkLimitBytes?: number;
   /** Persistence of every instance; defaults as in RedisPersistenceArgs. */
   persistence?: RedisPersistenceArgs;
   /** `maxmemory` of each instance in bytes, 0 for no limit; default 0. */
@@ -66,7 +68,7 @@ export class Redis extends SparksComponent {
     this.expected = {
       listen: args.listen,
       ...settings,
-      instances: instances.map((i) => (i.forkOf === undefined ? { name: i.name } : { name: i.name, forkOf: i.forkOf })),
+      instances: expectedInstances(instances, args.forkLimitBytes ?? 0),
     };
     const rootReady = args.volume.subvolumeReady[args.subvolume];
     if (rootReady === undefined) throw new Error(`${name}: volume ${args.volume.expected.name} declares no subvolume "${args.subvolume}"`);
@@ -79,6 +81,7 @@ export class Redis extends SparksComponent {
       save: settings.save,
       maxmemory: settings.maxmemory,
       maxmemory_policy: settings.maxmemoryPolicy,
+      ...(args.forkLimitBytes ? { fork_limit_bytes: args.forkLimitBytes } : {}),
     };
     const settingLines = [
       `appendfsync=${settings.appendfsync}`,
@@ -89,7 +92,7 @@ export class Redis extends SparksComponent {
 
     const packages = this.createPackages(name, args);
     const tool = hostToolCommand(name, { host: args.host, tool: TOOL, config, root }, { parent: this, dependsOn: [packages, rootReady] });
-    toolInstanceCommands(name, { host: args.host, tool: TOOL, instances, settings: settingLines }, { parent: this, dependsOn: [tool, rootReady] });
+    toolInstanceCommands(name, { host: args.host, tool: TOOL, instances, settings: settingLines, forkLimitBytes: args.forkLimitBytes }, { parent: this, dependsOn: [tool, rootReady] });
     this.registerOutputs({});
   }
 

@@ -4,7 +4,7 @@ import type { SparkPgExpectation } from "../verify/manifest";
 import type { BtrfsVolume } from "./btrfs-volume";
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
-import { hostToolCommand, type ToolInstanceArgs, toolInstanceCommands } from "./host-tool";
+import { expectedInstances, hostToolCommand, type ToolInstanceArgs, toolInstanceCommands } from "./host-tool";
 
 const TOOL = "spark-pg" as const;
 export interface SparkPgInstanceArgs extends ToolInstanceArgs {
@@ -25,6 +25,8 @@ export interface SparkPgArgs {
   listen: string;
   /** Port pool of the instances, both ends included. */
   ports: { from: number; to: number };
+  /** What each fork may write of its own, in bytes (the tool's fork_limit_bytes); default 0, no limit. */
+  forkLimitBytes?: number;
   /** Instances that must exist, created in this order; default none. */
   instances?: SparkPgInstanceArgs[];
 }
@@ -45,16 +47,17 @@ export class SparkPg extends SparksComponent {
     this.expected = {
       version: args.version,
       listen: args.listen,
-      instances: instances.map((i) => (i.forkOf === undefined ? { name: i.name } : { name: i.name, forkOf: i.forkOf })),
+      instances: expectedInstances(instances, args.forkLimitBytes ?? 0),
     };
     const rootReady = args.volume.subvolumeReady[args.subvolume];
     if (rootReady === undefined) throw new Error(`${name}: volume ${args.volume.expected.name} declares no subvolume "${args.subvolume}"`);
     const root = `${args.volume.expected.mountpoint}/${args.subvolume}`;
 
     const packages = this.createPackages(name, args);
-    const config = { version: args.version, root, listen: args.listen, ports: [args.ports.from, args.ports.to] };
+    const forkLimit = args.forkLimitBytes ? { fork_limit_bytes: args.forkLimitBytes } : {};
+    const config = { version: args.version, root, listen: args.listen, ports: [args.ports.from, args.ports.to], ...forkLimit };
     const tool = hostToolCommand(name, { host: args.host, tool: TOOL, config, root }, { parent: this, dependsOn: [packages, rootReady] });
-    toolInstanceCommands(name, { host: args.host, tool: TOOL, instances }, { parent: this, dependsOn: [tool, rootReady] });
+    toolInstanceCommands(name, { host: args.host, tool: TOOL, instances, forkLimitBytes: args.forkLimitBytes }, { parent: this, dependsOn: [tool, rootReady] });
     this.registerOutputs({});
   }
 

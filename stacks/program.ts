@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BtrfsVolume } from "../components/btrfs-volume";
 import { Host } from "../components/host";
 import { SparkPg } from "../components/spark-pg";
+import { parseSize } from "../lib/size";
 import { redisFromConfig } from "./redis-program";
 import type { HostExpectation, VerifyManifest } from "../verify/manifest";
 import { deployKvm } from "./kvm-program";
@@ -48,6 +49,7 @@ function deployHost({ config, connection }: ResolvedHost, converge: string): Hos
         subvolume: pg.subvolume,
         listen: pg.listen,
         ports: pg.ports,
+        forkLimitBytes: pg.forkLimit === undefined ? 0 : parseSize(pg.forkLimit),
         instances: pg.instances,
       },
       { parent: host },

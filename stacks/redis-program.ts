@@ -18,6 +18,7 @@ export function redisFromConfig(config: HostConfig, host: Host, volumes: BtrfsVo
       subvolume: redis.subvolume,
       listen: redis.listen,
       ports: redis.ports,
+      forkLimitBytes: redis.forkLimit === undefined ? 0 : parseSize(redis.forkLimit),
       persistence: {
         appendfsync: redis.persistence?.appendfsync ?? "everysec",
         save: save === undefined ? DEFAULT_SAVE : save.map((p) => `${p.seconds} ${p.changes}`).join(" "),

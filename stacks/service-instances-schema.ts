@@ -12,12 +12,13 @@ const portPoolSchema: JSONSchemaType<PortRange> = {
   properties: { from: port, to: port },
 };
 
-/** Where a service's instances live and listen: the same four fields for spark-pg and spark-redis. */
+/** Where a service's instances live and listen, and what a fork may write: the same for spark-pg and spark-redis. */
 export const serviceInstancesProperties = {
   volume: { type: "string", pattern: patterns.name },
   subvolume: { type: "string", pattern: patterns.name },
   listen: { type: "string", pattern: patterns.ipAddress },
   ports: portPoolSchema,
+  forkLimit: { type: "string", pattern: patterns.size, nullable: true },
 } as const;
 
 /** One declared instance; a spark-pg and a spark-redis instance are declared alike. */

@@ -41,6 +41,12 @@ export function listenErrors(listen: unknown, at: string): ConfigError[] {
   return [];
 }
 
+/** A fork limit is a btrfs qgroup limit: it needs quotas on the volume, which a subvolume `limit` turns on. */
+export function forkLimitErrors(forkLimit: unknown, subvolume: Subvolume | undefined, at: string): ConfigError[] {
+  if (typeof forkLimit !== "string" || subvolume === undefined || typeof subvolume.limit === "string") return [];
+  return [{ path: `${at}.forkLimit`, message: `needs btrfs quotas: give subvolume "${subvolume.name}" a limit too` }];
+}
+
 /** The pool runs upwards and holds a port for every instance. */
 export function portPoolErrors(ports: DeepPartial<PortRange> | undefined, instanceCount: number, at: string): ConfigError[] {
   const from = ports?.from;

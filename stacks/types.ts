@@ -103,6 +103,11 @@ export interface SparkPgConfig {
   listen: string;
   /** Port pool the instances' ports are taken from, both ends included. */
   ports: PortRange;
+  /**
+   * What each fork may write of its own, e.g. "20G" (a btrfs exclusive limit on the fork, so no fork
+   * can fill the volume under its source); needs quotas on, i.e. a `limit` on the subvolume. Default none.
+   */
+  forkLimit?: string;
   /** Instances that must exist, in creation order; default none. */
   instances?: SparkPgInstanceConfig[];
 }
@@ -130,6 +135,11 @@ export interface RedisConfig {
   listen: string;
   /** Port pool the instances' ports are taken from, both ends included. */
   ports: PortRange;
+  /**
+   * What each fork may write of its own, e.g. "20G" (a btrfs exclusive limit on the fork, so no fork
+   * can fill the volume under its source); needs quotas on, i.e. a `limit` on the subvolume. Default none.
+   */
+  forkLimit?: string;
   /** How every instance persists; AOF is always on (forks rely on it). Default appendfsync everysec, Redis' save points. */
   persistence?: RedisPersistenceConfig;
   /** `maxmemory` of each instance, e.g. "256M"; default no limit. */

@@ -2,7 +2,7 @@ import Ajv from "ajv";
 import { describeAjvError, type PathError } from "../lib/schema-errors";
 import { redisErrors } from "./redis-validate";
 import { kvmErrors } from "./kvm-validate";
-import { instanceListErrors, listenErrors, portPoolErrors, serviceStorage } from "./service-instances-validate";
+import { forkLimitErrors, instanceListErrors, listenErrors, portPoolErrors, serviceStorage } from "./service-instances-validate";
 import { stackConfigSchema } from "./schema";
 import type { HostConfig, StackConfig } from "./types";
 
@@ -147,8 +147,8 @@ const RESERVED_PG_NAMES = ["postgres", "public", "none"];
 function sparkPgErrors(host: DeepPartial<HostConfig> | undefined, at: string): ConfigError[] {
   const pg = host?.sparkPg;
   if (pg == null || typeof pg !== "object") return [];
-  const { volume, errors } = serviceStorage(host, pg, at);
-  errors.push(...listenErrors(pg.listen, at));
+  const { volume, subvolume, errors } = serviceStorage(host, pg, at);
+  errors.push(...listenErrors(pg.listen, at), ...forkLimitErrors(pg.forkLimit, subvolume, at));
   const instances = list(pg.instances);
   errors.push(...portPoolErrors(pg.ports, instances.length, at));
   errors.push(...instanceListErrors(instances, at, volume, { names: RESERVED_PG_NAMES, by: `Postgres (${RESERVED_PG_NAMES.join(", ")})` }));

@@ -61,7 +61,7 @@ const instanceSchema: JSONSchemaType<SparkPgInstanceExpectation> = {
   type: "object",
   additionalProperties: false,
   required: ["name"],
-  properties: instanceNameProperties,
+  properties: { ...instanceNameProperties, forkLimitBytes: { type: "integer", minimum: 1, nullable: true } },
 };
 
 const sparkPgSchema: JSONSchemaType<SparkPgExpectation> = {

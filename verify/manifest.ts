@@ -79,6 +79,8 @@ export interface SparkPgInstanceExpectation {
   name: string;
   /** The instance it was forked from; absent for an instance created empty. */
   forkOf?: string;
+  /** For a fork: the btrfs exclusive limit on its own writes, in bytes; absent for none. */
+  forkLimitBytes?: number;
 }
 
 export interface RedisExpectation {
@@ -95,8 +97,4 @@ export interface RedisExpectation {
   instances: RedisInstanceExpectation[];
 }
 
-export interface RedisInstanceExpectation {
-  name: string;
-  /** The instance it was forked from; absent for an instance created empty. */
-  forkOf?: string;
-}
+export type RedisInstanceExpectation = SparkPgInstanceExpectation;

@@ -555,19 +555,25 @@ class Btrfs:
         return True
 
     @staticmethod
-    def qgroup_usage(root: str) -> dict[int, tuple[int, int]] | None:
-        """{subvolume id: (referenced, exclusive)} in bytes, or None when quotas are off."""
+    def qgroup_limits(root: str) -> dict[int, tuple[int, int, int | None]] | None:
+        """{subvolume id: (referenced, exclusive, exclusive limit or None)} in bytes, or None when quotas are off."""
         proc = run(["btrfs", "qgroup", "show", "-re", "--raw", root], check=False)
         if proc.returncode != 0:
             if "not enabled" in proc.stderr or "quotas not enabled" in proc.stderr.lower():
                 return None
             raise ToolError(f"btrfs qgroup show {root} failed: {proc.stderr.strip()}")
-        usage: dict[int, tuple[int, int]] = {}
+        found: dict[int, tuple[int, int, int | None]] = {}
         for line in proc.stdout.splitlines():
+            # qgroupid rfer excl max_rfer max_excl [path]
             cols = line.split()
-            if len(cols) >= 3 and re.match(r"^0/\d+$", cols[0]) and cols[1].isdigit() and cols[2].isdigit():
-                usage[int(cols[0].split("/")[1])] = (int(cols[1]), int(cols[2]))
-        return usage
+            if len(cols) >= 5 and re.match(r"^0/\d+$", cols[0]) and cols[1].isdigit() and cols[2].isdigit():
+                found[int(cols[0].split("/")[1])] = (int(cols[1]), int(cols[2]), int(cols[4]) if cols[4].isdigit() else None)
+        return found
+
+    @staticmethod
+    def limit_exclusive(path: str, limit: int) -> None:
+        """What the subvolume may hold that it shares with no other (a fork's own writes), at most."""
+        run(["btrfs", "qgroup", "limit", "-e", str(limit), path])
 
     @staticmethod
     def free_bytes(path: str) -> int:
@@ -859,12 +865,26 @@ WantedBy=multi-user.target
             raise ToolError(f"leftovers of an unfinished or earlier instance {name!r} remain ({', '.join(leftovers)}); "
                             f"remove them with: {self.tool} destroy {name}", EXIT_EXISTS)
 
-    def require_space(self) -> None:
+    def require_space(self, new_fork: bool = False) -> None:
         need = self.config["min_free_bytes"]
         free = Btrfs.free_bytes(self.root)
         if free < need:
             raise ToolError(f"not enough disk space on {self.root}: {human_bytes(free)} free, "
                             f"at least {human_bytes(need)} required (min_free_bytes in {self.config_path})", EXIT_NO_SPACE)
+        limit = self.config["fork_limit_bytes"]
+        if not new_fork or not limit:
+            return
+        # Every fork may still grow to its limit: a new one must fit beside what the others may yet write.
+        limits = Btrfs.qgroup_limits(self.root)
+        if limits is None:
+            raise ToolError(f"fork_limit_bytes in {self.config_path} needs btrfs quotas on {self.root} (a subvolume limit enables them)")
+        # Only this root's instances: a deleted subvolume's qgroup can stay behind, limit and all.
+        ids = {Btrfs.subvolume_id(self.path(n)) for n in self.names()}
+        promised = sum(max(0, cap - excl) for qgroup, (_, excl, cap) in limits.items() if cap is not None and qgroup in ids)
+        if free - promised < need + limit:
+            raise ToolError(f"not enough disk space on {self.root} for another fork: {human_bytes(free)} free, "
+                            f"{human_bytes(promised)} of it promised to the forks there, a new one needs {human_bytes(limit)} "
+                            f"(fork_limit_bytes) beside min_free_bytes {human_bytes(need)}", EXIT_NO_SPACE)
 
     def allocate_port(self) -> int:
         taken = set()
@@ -942,6 +962,9 @@ WantedBy=multi-user.target
         """Writable snapshot of `image` at `dest`, cleaned and configured as `record`."""
         Btrfs.snapshot(image.path, dest, readonly=False)
         undo.push(f"delete {dest}", lambda: Btrfs.delete(dest))
+        if record.get("source") and self.config["fork_limit_bytes"]:
+            # A fork's own writes are bounded, so no fork can fill the volume under its source.
+            Btrfs.limit_exclusive(dest, self.config["fork_limit_bytes"])
         ctx.timings.mark("snapshot")
         self.clean_runtime(dest)
         self.configure(dest, record)
@@ -1028,7 +1051,7 @@ WantedBy=multi-user.target
             if tag and not Btrfs.is_subvolume(self.snapshot_path(source, tag)):
                 raise ToolError(f"instance {source!r} has no snapshot {tag!r} (tags: {', '.join(self.tags(source)) or 'none'})", EXIT_NOT_FOUND)
             self.require_absent(name)
-            self.require_space()
+            self.require_space(new_fork=True)
             port = self.allocate_port()
             now = utc_now()
             expires = now + dt.timedelta(seconds=ttl_seconds) if ttl_seconds else None
@@ -1192,8 +1215,10 @@ WantedBy=multi-user.target
                 if fork_of and record.get("source") != fork_of:
                     say(self.tool, f"warning: {name} exists with source {record.get('source')!r}, not {fork_of!r}; "
                                    f"left as it is (destroy it to re-create)")
+                limited = self.apply_fork_limit(name, record)
                 changed = self.start(name)
-                return changed, False, f"{name}: {'started' if changed else 'already running'}"
+                message = f"{name}: {'started' if changed else 'already running'}" + (f"; own writes limited to {human_bytes(self.config['fork_limit_bytes'])}" if limited else "")
+                return changed or limited, False, message
             if fork_of:
                 self.fork(fork_of, name, ttl)
                 return True, True, f"{name}: forked from {fork_of}"
@@ -1202,20 +1227,33 @@ WantedBy=multi-user.target
             self.new(name)
             return True, True, f"{name}: created"
 
+    def apply_fork_limit(self, name: str, record: dict[str, Any]) -> bool:
+        """Sets fork_limit_bytes on an existing fork when its subvolume carries another limit; whether it did."""
+        limit = self.config["fork_limit_bytes"]
+        if not record.get("source") or not limit:
+            return False
+        limits = Btrfs.qgroup_limits(self.root)
+        if limits is None:
+            raise ToolError(f"fork_limit_bytes in {self.config_path} needs btrfs quotas on {self.root} (a subvolume limit enables them)")
+        if limits.get(Btrfs.subvolume_id(self.path(name)), (0, 0, None))[2] == limit:
+            return False
+        Btrfs.limit_exclusive(self.path(name), limit)
+        return True
+
     def status_one(self, name: str, state: dict[str, str] | None = None,
-                   usage: dict[int, tuple[int, int]] | None | bool = False) -> dict[str, Any]:
+                   usage: dict[int, tuple[int, int, int | None]] | None | bool = False) -> dict[str, Any]:
         record = self.load(name)
         state = state if state is not None else self.states([name])[name]
-        return self.describe(name, record, state, Btrfs.qgroup_usage(self.root) if usage is False else usage)
+        return self.describe(name, record, state, Btrfs.qgroup_limits(self.root) if usage is False else usage)
 
     def describe(self, name: str, record: dict[str, Any], state: dict[str, str],
-                 usage: dict[int, tuple[int, int]] | None) -> dict[str, Any]:
+                 usage: dict[int, tuple[int, int, int | None]] | None) -> dict[str, Any]:
         path = self.path(name)
         size = None
         if usage is not None:
-            ref, excl = usage.get(Btrfs.subvolume_id(path), (None, None))
+            ref, excl, cap = usage.get(Btrfs.subvolume_id(path), (None, None, None))
             if ref is not None:
-                size = {"referenced_bytes": ref, "exclusive_bytes": excl, "shared_bytes": ref - excl}
+                size = {"referenced_bytes": ref, "exclusive_bytes": excl, "shared_bytes": ref - excl, "exclusive_limit_bytes": cap}
         return {
             "name": name,
             "state": state.get("ActiveState", "unknown"),
@@ -1236,7 +1274,7 @@ WantedBy=multi-user.target
             return self.status_one(name)
         names = self.names()
         states = self.states(names)
-        usage = Btrfs.qgroup_usage(self.root)
+        usage = Btrfs.qgroup_limits(self.root)
         return [self.status_one(n, states[n], usage) for n in names]
 
     def list(self) -> list[dict[str, Any]]:

@@ -59,6 +59,8 @@ class PostgresService(Service):
         "listen": Option(str, check=check_listen),
         "ports": Option(list, check=check_port_pool),
         "min_free_bytes": Option(int, required=False, default=1 << 30, check=check_positive),
+        # 0: forks are not limited; else each fork may write this much of its own (a btrfs exclusive limit).
+        "fork_limit_bytes": Option(int, required=False, default=0, check=check_positive),
     }
 
     # --- paths ---------------------------------------------------------------------------------------

@@ -81,6 +81,8 @@ class RedisService(Service):
         "listen": Option(str, check=check_listen),
         "ports": Option(list, check=check_port_pool),
         "min_free_bytes": Option(int, required=False, default=1 << 30, check=check_positive),
+        # 0: forks are not limited; else each fork may write this much of its own (a btrfs exclusive limit).
+        "fork_limit_bytes": Option(int, required=False, default=0, check=check_positive),
         "appendfsync": Option(str, required=False, default="everysec", check=check_appendfsync),
         "save": Option(str, required=False, default="3600 1 300 100 60 10000", check=check_save),
         "maxmemory": Option(int, required=False, default=0, check=check_positive),

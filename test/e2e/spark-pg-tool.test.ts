@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { posixQuote } from "../../lib/shell-quote";
 import { e2eBlockerFor, ROOT } from "./support";
 import { footprint, sleep, toolSandboxHost } from "./tool-support";
@@ -285,6 +285,55 @@ open("/tmp/cmdlines", "w").write("\\n".join(sorted(seen)) + "\\n")
     }
     await sh("spark-pg destroy sampled; rm -f /tmp/cmdlines /tmp/sampler.py");
   });
+
+  it("a fork filled until its writes fail stops at its own limit, while main keeps committing; status shows the limit", async () => {
+    const LIMIT = 64 * 1024 * 1024;
+    await withConfig({ ...CONFIG, fork_limit_bytes: LIMIT }, async () => {
+      await sh("spark-pg fork main filler");
+      onTestFinished(async () => {
+        await run("spark-pg destroy filler");
+      });
+      expect((await status("filler")).size.exclusive_limit_bytes).toBe(LIMIT);
+      expect((await status("main")).size.exclusive_limit_bytes).toBe(null);
+      await sql("main", "create table if not exists heartbeat (at timestamptz default now())");
+      // main commits every 50 ms while the fork is filled with hard-to-compress rows, 8 MB a statement.
+      const out = await sh(`touch /tmp/filling; rm -f /tmp/main-ok /tmp/main-fail
+(while [ -e /tmp/filling ]; do
+  if spark-pg connect main -- -XtAqc 'insert into heartbeat default values' >/dev/null 2>&1; then echo >> /tmp/main-ok; else echo >> /tmp/main-fail; fi
+  sleep 0.05
+done) &
+writer=$!
+result=full-never
+for i in $(seq 1 100); do
+  if ! spark-pg connect filler -- -XtAqc "create table if not exists fill (t text); insert into fill select md5(random()::text) || md5(random()::text) || md5(random()::text) from generate_series(1, 80000)" >/dev/null 2>/tmp/fill-error; then
+    result="failed-after-$i"; break
+  fi
+done
+rm -f /tmp/filling; wait $writer
+echo "$result ok=$(wc -l < /tmp/main-ok) fail=$(cat /tmp/main-fail 2>/dev/null | wc -l)"`);
+      console.log(`fork filled to its limit: ${out.trim()}`);
+      const [result, okCount, failCount] = out.trim().split(" ");
+      expect(result).toMatch(/^failed-after-\d+$/);
+      expect(Number(result.split("-").pop())).toBeGreaterThan(2);
+      expect(Number(okCount.split("=")[1])).toBeGreaterThan(5);
+      expect(failCount).toBe("fail=0");
+      // The client gets the error, or (a WAL write failing is a PANIC) the server's log has it.
+      const why = await sh("cat /tmp/fill-error; journalctl --sync; journalctl -u spark-pg@filler -o cat --no-pager");
+      expect(why).toContain("Disk quota exceeded");
+      expect(await sql("main", "select count(*) > 0 from heartbeat")).toBe("t");
+      await sh("spark-pg destroy filler");
+      // The destroyed fork's limit is promised to nobody: a fork of the same limit fits again.
+      await sh("spark-pg fork main filler2 && spark-pg destroy filler2");
+
+      // A fork is refused when its limit does not fit beside min_free_bytes.
+      await withConfig({ ...CONFIG, fork_limit_bytes: 1024 * 1024 * 1024 * 1024 }, async () => {
+        const refused = await tool("fork main toobig");
+        expect(refused.code).toBe(6);
+        expect(refused.stderr).toMatch(/not enough disk space on \/srv\/sparks\/pg for another fork: .* a new one needs 1\.0 TiB \(fork_limit_bytes\)/);
+        expect((await run("test -e /srv/sparks/pg/toobig")).code).not.toBe(0);
+      });
+    });
+  }, 300_000);
 
   it("ensure creates once, then reports unchanged, and starts a stopped instance", async () => {
     const first = await sh("spark-pg ensure e1 --fork-of main");

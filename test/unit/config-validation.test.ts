@@ -162,6 +162,8 @@ describe("stack config validation", () => {
       "hosts[0].redis.listen",
       '"::" is a wildcard',
     ],
+    ["a fork limit on a subvolume without quotas", withSparkPg((pg, h) => { pg.forkLimit = "1G"; delete h.btrfs.volumes[0].subvolumes[0].limit; }), "hosts[0].sparkPg.forkLimit", 'needs btrfs quotas: give subvolume "pg" a limit too'],
+    ["a fork limit that is not a size", withSparkPg((pg) => (pg.forkLimit = "1GB")), "hosts[0].sparkPg.forkLimit", "must match"],
     ["a protected instance on an unprotected volume", withSparkPg((pg) => (pg.instances[0].protect = true)), "hosts[0].sparkPg.instances[0].protect", 'needs volume "data" protected too'],
   ])("rejects %s", (_case, config, path, message) => {
     const errors = stackConfigErrors(config);

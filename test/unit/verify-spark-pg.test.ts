@@ -102,6 +102,20 @@ describe("spark-pg checks", () => {
     expect(results["spark-pg fixtures: forked from main"]).toMatchObject({ status: "fail", expected: "main", found: "created empty" });
   });
 
+  it("checks a fork's limit on its own writes, as status --json reports it", async () => {
+    const limited: SparkPgExpectation = { ...PG, instances: [{ name: "main" }, { name: "fixtures", forkOf: "main", forkLimitBytes: 268435456 }] };
+    const name = "spark-pg fixtures: its own writes limited (btrfs exclusive limit)";
+    expect(plannedSparkPgChecks(limited).map((c) => c.name)).toContain(name);
+    const withSize = (limit: number | null) =>
+      ok(JSON.stringify({ port: 25501, source: "main", size: { referenced_bytes: 1, exclusive_bytes: 1, shared_bytes: 0, exclusive_limit_bytes: limit } }));
+    const held = byName(await checkSparkPg(fakeHost({ fixtures: { status: withSize(268435456) } }).exec, limited));
+    expect(held[name]).toMatchObject({ status: "pass", found: "268435456 bytes" });
+    const none = byName(await checkSparkPg(fakeHost({ fixtures: { status: withSize(null) } }).exec, limited));
+    expect(none[name]).toMatchObject({ status: "fail", expected: "268435456 bytes", found: "no limit" });
+    const quotasOff = byName(await checkSparkPg(fakeHost({ fixtures: { status: status("fixtures", 25501, "main") } }).exec, limited));
+    expect(quotasOff[name]).toMatchObject({ status: "fail", found: "btrfs quotas off" });
+  });
+
   it("fails every check of an instance spark-pg does not know, naming the instance", async () => {
     const results = await checkSparkPg(fakeHost({ main: { status: recorded.statusMissing, active: recorded.inactive, enabled: err(1, "", "not-found\n") } }).exec, MAIN_ONLY);
     expect(results.map((r) => r.status)).toEqual(results.map(() => "fail"));

@@ -11,6 +11,7 @@ export const redisCheckNames = {
   active: (i: Instance) => `redis ${i.name}: active`,
   enabled: (i: Instance) => `redis ${i.name}: enabled at boot`,
   forkOf: (i: Instance) => `redis ${i.name}: forked from ${i.forkOf}`,
+  forkLimit: (i: Instance) => `redis ${i.name}: its own writes limited (btrfs exclusive limit)`,
   listening: (i: Instance, listen: string) => `redis ${i.name}: listening only on ${listen}`,
   noAuth: (i: Instance) => `redis ${i.name}: refuses unauthenticated commands`,
   wrongPassword: (i: Instance) => `redis ${i.name}: refuses a wrong password`,

@@ -7,6 +7,8 @@ export interface ServiceInstance {
   name: string;
   /** The instance it was forked from; absent for an instance created empty. */
   forkOf?: string;
+  /** For a fork: the exclusive limit in bytes its subvolume must carry; absent for none. */
+  forkLimitBytes?: number;
 }
 
 /** The names of the checks every instance of a spark tool gets first. */
@@ -14,6 +16,7 @@ export interface ServiceCheckNames<I extends ServiceInstance> {
   active: (i: I) => string;
   enabled: (i: I) => string;
   forkOf: (i: I) => string;
+  forkLimit: (i: I) => string;
   listening: (i: I, listen: string) => string;
 }
 
@@ -21,13 +24,20 @@ export interface ServiceCheckNames<I extends ServiceInstance> {
 export interface InstanceStatus {
   port: number;
   source: string | null;
+  /** The exclusive limit on its subvolume's qgroup; null for none, undefined when quotas are off. */
+  exclusiveLimitBytes?: number | null;
 }
 
 export function parseStatus(stdout: string): InstanceStatus | undefined {
   try {
-    const data = JSON.parse(stdout) as { port?: unknown; source?: unknown };
+    const data = JSON.parse(stdout) as { port?: unknown; source?: unknown; size?: { exclusive_limit_bytes?: unknown } | null };
     if (typeof data.port !== "number") return undefined;
-    return { port: data.port, source: typeof data.source === "string" ? data.source : null };
+    const limit = data.size?.exclusive_limit_bytes;
+    return {
+      port: data.port,
+      source: typeof data.source === "string" ? data.source : null,
+      ...(data.size == null ? {} : { exclusiveLimitBytes: typeof limit === "number" ? limit : null }),
+    };
   } catch {
     return undefined;
   }
@@ -48,6 +58,7 @@ export function plannedServiceChecks<I extends ServiceInstance>(names: ServiceCh
     { name: names.active(instance), expected: "active" },
     { name: names.enabled(instance), expected: "enabled" },
     ...(instance.forkOf === undefined ? [] : [{ name: names.forkOf(instance), expected: instance.forkOf }]),
+    ...(instance.forkLimitBytes === undefined ? [] : [{ name: names.forkLimit(instance), expected: `${instance.forkLimitBytes} bytes` }]),
     { name: names.listening(instance, listen), expected: `${listen}:PORT only` },
   ];
 }
@@ -85,6 +96,12 @@ export async function checkServiceState<I extends ServiceInstance>(
   }
   if (instance.forkOf !== undefined) {
     results.push(status.source === instance.forkOf ? pass(names.forkOf(instance), status.source) : fail(names.forkOf(instance), instance.forkOf, status.source ?? "created empty"));
+  }
+  if (instance.forkLimitBytes !== undefined) {
+    const expected = `${instance.forkLimitBytes} bytes`;
+    const limit = status.exclusiveLimitBytes;
+    const found = limit === undefined ? "btrfs quotas off" : limit === null ? "no limit" : `${limit} bytes`;
+    results.push(found === expected ? pass(names.forkLimit(instance), found) : fail(names.forkLimit(instance), expected, found));
   }
   return { results, port: status.port };
 }

@@ -10,6 +10,7 @@ export const sparkPgCheckNames = {
   active: (i: Instance) => `spark-pg ${i.name}: active`,
   enabled: (i: Instance) => `spark-pg ${i.name}: enabled at boot`,
   forkOf: (i: Instance) => `spark-pg ${i.name}: forked from ${i.forkOf}`,
+  forkLimit: (i: Instance) => `spark-pg ${i.name}: its own writes limited (btrfs exclusive limit)`,
   listening: (i: Instance, listen: string) => `spark-pg ${i.name}: listening only on ${listen}`,
   accepts: (i: Instance) => `spark-pg ${i.name}: accepts its credentials`,
   wrongPassword: (i: Instance) => `spark-pg ${i.name}: refuses a wrong password`,

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Ensures the TOOL instance NAME exists, started and enabled, with the declared settings: created
 # empty, or as a fork of FORK_OF when set. SETTINGS (optional: the declared settings, key=value) is
-# here so a change of them re-runs this command; ensure applies them from the tool's config. The claim
+# here so a change of them re-runs this command; ensure applies them from the tool's config, as it
+# does FORK_LIMIT (optional, a fork's: the limit on its own writes). The claim
 # records whether this deploy created the instance: destroy removes only one it made.
 # sparks-include: lib/owner.sh
-: "${SETTINGS[@]:-}" "${ON_CHANGE:-}"
+: "${SETTINGS[@]:-}" "${ON_CHANGE:-}" "${FORK_LIMIT:-}"
 args=(ensure "$NAME")
 if [ -n "$FORK_OF" ]; then args+=(--fork-of "$FORK_OF"); fi
 output=$("$TOOL" "${args[@]}") || fail "$TOOL ${args[*]} failed: $output"
