@@ -1,8 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { parse } from "yaml";
-import { projectRoot } from "../lib/project-root";
 import { userPath } from "../lib/user-path";
 import { ConfigValidationError } from "../stacks/validate";
 import { stackManifestPath } from "../verify/load-manifest";
@@ -14,7 +12,7 @@ import { secretStrings } from "./engine/values";
 import { evaluateStack } from "./evaluate";
 import { renderPlan } from "./plan-text";
 import { applySteps, closingLine, DEFAULT_PARALLEL, planSummary } from "./run";
-import { readStackConfig, type StackConfigMap } from "./stack-file";
+import { readStackConfig, withPlaceholdersForUnsetSecrets } from "./stack-file";
 
 const USAGE = `usage: npm run plan -- --stack NAME [--destroy [--exclude-protected]] [--replace NAME ...] [--full] [--json] [--state FILE] [--config-file FILE]
        npm run apply -- --stack NAME [--destroy [--exclude-protected]] [--replace NAME ...] [--parallel N] [--json]
@@ -131,23 +129,6 @@ function parseSecretFlag(flag: string): [string, string] {
   const at = flag.indexOf("=");
   if (at <= 0 || at === flag.length - 1) throw new UsageError(`--secret ${flag}: expected KEY=FILE`);
   return [flag.slice(0, at), userPath(flag.slice(at + 1))];
-}
-
-/**
- * A plan shows what would run without secrets, so a secret the project declares but the stack file
- * does not hold (operators set it with `pulumi config set --secret`) is a redacted placeholder.
- */
-function withPlaceholdersForUnsetSecrets(config: StackConfigMap): void {
-  const project = parse(readFileSync(path.join(projectRoot(), "Pulumi.yaml"), "utf8")) as {
-    config?: Record<string, { secret?: boolean }>;
-  };
-  for (const [name, declaration] of Object.entries(project.config ?? {})) {
-    const key = `sparks:${name}`;
-    if (declaration.secret && !(key in config.values)) {
-      config.values[key] = "[secret]";
-      config.secretKeys.push(key);
-    }
-  }
 }
 
 function writeManifest(file: string, manifest: unknown): void {

@@ -48,11 +48,15 @@ function describeStep(step: Step): string {
   return notes.length > 0 ? ` (${notes.join("; ")})` : "";
 }
 
-/** What changed, by script parameter where the input is a host command, else by input key. */
 function inputChanges(step: Step): string[] {
-  const olds = unwrapSecrets(step.old?.inputs ?? {}) as Record<string, unknown>;
-  const news = unwrapSecrets(step.goal?.inputs ?? {}) as Record<string, unknown>;
-  return (step.changedKeys ?? []).flatMap((key) => {
+  return inputChangeLines(step.old?.inputs ?? {}, step.goal?.inputs ?? {}, step.changedKeys ?? []);
+}
+
+/** What changed in `keys` of two resources' inputs, by script parameter where the input is a host command, else by input key. */
+export function inputChangeLines(oldInputs: Record<string, unknown>, newInputs: Record<string, unknown>, keys: readonly string[]): string[] {
+  const olds = unwrapSecrets(oldInputs) as Record<string, unknown>;
+  const news = unwrapSecrets(newInputs) as Record<string, unknown>;
+  return keys.flatMap((key) => {
     if ((key === "create" || key === "delete") && typeof olds[key] === "string" && typeof news[key] === "string") {
       const changes = paramChanges(olds[key] as string, news[key] as string);
       return changes.length > 0 ? changes.map((change) => (key === "create" ? change : `delete: ${change}`)) : [`${key}: script changed`];

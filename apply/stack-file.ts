@@ -74,3 +74,20 @@ export function readStackConfig(stack: string, options: { configFile?: string; s
 function isSecure(value: unknown): boolean {
   return typeof value === "object" && value !== null && "secure" in value;
 }
+
+/**
+ * A plan shows what would run without secrets, so a secret the project declares but the stack file
+ * does not hold (operators set it with `pulumi config set --secret`) is a redacted placeholder.
+ */
+export function withPlaceholdersForUnsetSecrets(config: StackConfigMap): void {
+  const project = parse(readFileSync(path.join(projectRoot(), "Pulumi.yaml"), "utf8")) as {
+    config?: Record<string, { secret?: boolean }>;
+  };
+  for (const [name, declaration] of Object.entries(project.config ?? {})) {
+    const key = `sparks:${name}`;
+    if (declaration.secret && !(key in config.values)) {
+      config.values[key] = "[secret]";
+      config.secretKeys.push(key);
+    }
+  }
+}
