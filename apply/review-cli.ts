@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     // or else the fixture's, so a review needs no sandbox and shows no connection change.
     const env = { ...process.env, SPARKS_SANDBOX_DIR: process.env.SPARKS_SANDBOX_DIR ?? sandboxDir(root) };
     const jobs = stacks.flatMap((stack) =>
-      [checkout.dir, root].map((dir) => () => (existsSync(path.join(dir, `Pulumi.${stack}.yaml`)) ? evaluateSide(dir, stack, env) : Promise.resolve(undefined))),
+      [checkout.dir, root].map((dir) => () => (existsSync(path.join(dir, `Pulumi.${stack}.yaml`)) ? evaluateSide(dir, stack, { env }) : Promise.resolve(undefined))),
     );
     const results = await limited(jobs, CONCURRENCY);
     const sides: StackSides[] = stacks.map((stack, i) => ({ stack, base: results[2 * i], head: results[2 * i + 1] }));

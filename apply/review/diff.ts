@@ -110,7 +110,7 @@ function commandFileNotes(step: Step, stack: string, files: FileDiffs): string[]
     const [oldRest, newRest] = [normalize(oldBody), normalize(newBody)];
     if (oldRest !== newRest) {
       const script = scriptHeader(newText)[0]?.replace(/^# /, "") ?? urnName(step.urn);
-      files.add(`${script} (in the ${key} command)`, stack, oldRest, newRest);
+      files.add(`${script}: what the ${key} command carries`, stack, oldRest, newRest);
       notes.push(`${key}: the script or files it carries changed (diff below: ${script})`);
     }
     return notes;
@@ -163,7 +163,34 @@ function restartsOnChange(step: Step): boolean {
 function outputChanges(olds: Record<string, unknown>, news: Record<string, unknown>): StackReview["outputs"] {
   const [a, b] = [leaves(olds), leaves(news)];
   const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
-  return paths.filter((p) => a.get(p) !== b.get(p)).map((p) => ({ path: p, old: a.get(p) ?? "(none)", new: b.get(p) ?? "(none)" }));
+  const changes: StackReview["outputs"] = [];
+  const seen = new Set<string>();
+  for (const p of paths.filter((p) => a.get(p) !== b.get(p))) {
+    // A part that is new or gone as a whole (a host, an instance) is one line, not one per value.
+    const missing = !a.has(p) ? a : !b.has(p) ? b : undefined;
+    const top = missing === undefined ? p : outermostAbsent(p, missing);
+    if (seen.has(top)) continue;
+    seen.add(top);
+    if (top === p) changes.push({ path: p, old: a.get(p) ?? "(none)", new: b.get(p) ?? "(none)" });
+    else {
+      const count = [...(missing === a ? b : a).keys()].filter((q) => within(q, top)).length;
+      const whole = `(${count} value${count === 1 ? "" : "s"})`;
+      changes.push({ path: top, old: missing === a ? "(none)" : whole, new: missing === a ? whole : "(none)" });
+    }
+  }
+  return changes;
+}
+
+const within = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+
+/** The shortest prefix of `path` under which `side` has no value at all. */
+function outermostAbsent(path: string, side: Map<string, string>): string {
+  const cuts = [...path.matchAll(/[.[]/g)].map((m) => m.index as number);
+  for (const cut of cuts) {
+    const prefix = path.slice(0, cut);
+    if (prefix !== "" && ![...side.keys()].some((q) => within(q, prefix))) return prefix;
+  }
+  return path;
 }
 
 function leaves(value: unknown, at = "", into = new Map<string, string>()): Map<string, string> {

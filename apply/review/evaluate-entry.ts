@@ -1,17 +1,18 @@
 // Evaluates the program of one checkout for one stack with that checkout's own code, and writes
 // what a review compares as JSON (EvaluatedSide, apply/review/evaluate-rev.ts):
-//   tsx apply/review/evaluate-entry.ts ROOT STACK OUT_FILE
+//   tsx apply/review/evaluate-entry.ts ROOT STACK OUT_FILE [CONFIG_FILE]
+// CONFIG_FILE: the stack config to read instead of ROOT/Pulumi.STACK.yaml.
 // Run with ROOT as the working directory: the program names its bundle relative to it.
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { ARCHIVE_SIG, ASSET_SIG, SIG_KEY } from "../engine/values";
 
-async function main([root, stack, outFile]: string[]): Promise<void> {
+async function main([root, stack, outFile, configFile]: string[]): Promise<void> {
   // The checkout's own modules: a base revision is evaluated with its code, not this work tree's.
   const { readStackConfig } = require(path.join(root, "apply/stack-file")) as typeof import("../stack-file");
   const { evaluateStack } = require(path.join(root, "apply/evaluate")) as typeof import("../evaluate");
-  const config = readStackConfig(stack, { configFile: path.join(root, `Pulumi.${stack}.yaml`) });
+  const config = readStackConfig(stack, { configFile: configFile ?? path.join(root, `Pulumi.${stack}.yaml`) });
   // As a plan does: a secret the project declares and the stack file does not hold is a placeholder.
   const project = parse(readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { config?: Record<string, { secret?: boolean }> };
   for (const [name, declaration] of Object.entries(project.config ?? {})) {

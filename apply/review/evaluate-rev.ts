@@ -57,15 +57,16 @@ export function checkoutRevision(root: string, commit: string): { dir: string; r
 /**
  * Evaluates the program at `root` for `stack` in a child process with that checkout's own code
  * (apply/review/evaluate-entry.ts): the mock runtime is global, one evaluation per process.
+ * `configFile` replaces the checkout's `Pulumi.<stack>.yaml`.
  */
-export function evaluateSide(root: string, stack: string, env: NodeJS.ProcessEnv = process.env): Promise<EvaluatedSide> {
+export function evaluateSide(root: string, stack: string, options: { env?: NodeJS.ProcessEnv; configFile?: string } = {}): Promise<EvaluatedSide> {
   const tools = path.resolve(__dirname, "../..");
   const out = path.join(mkdtempSync(path.join(tmpdir(), "sparks-review-side-")), "side.json");
   return new Promise((resolve, reject) =>
     execFile(
       path.join(tools, "node_modules/.bin/tsx"),
-      [path.join(__dirname, "evaluate-entry.ts"), root, stack, out],
-      { cwd: root, env, maxBuffer: 64 << 20 },
+      [path.join(__dirname, "evaluate-entry.ts"), root, stack, out, ...(options.configFile === undefined ? [] : [options.configFile])],
+      { cwd: root, env: options.env ?? process.env, maxBuffer: 64 << 20 },
       (error, _stdout, stderr) => {
         try {
           if (error) reject(new Error(`evaluating stack ${stack} at ${root} failed:\n${stderr.trim()}`));
