@@ -25,7 +25,8 @@ export function renderPlan(steps: readonly Step[], options: PlanTextOptions): st
   return `${redact(lines.join("\n"), options.secrets)}\n`;
 }
 
-function renderStep(step: Step, full: boolean): string {
+/** One step as the plan lists it: its line, then its details indented (what changed, how it applies, a refusal). */
+export function renderStep(step: Step, full: boolean): string {
   const name = urnName(step.urn);
   const head = `${SYMBOL[step.kind]} ${step.kind} ${name}${describeStep(step)}`;
   const details: string[] = [];
@@ -68,7 +69,7 @@ export function inputChangeLines(oldInputs: Record<string, unknown>, newInputs: 
 }
 
 /** A command that says how a change applies (its ON_CHANGE parameter, e.g. a restart) says it in the plan. */
-function howItApplies(step: Step): string[] {
+export function howItApplies(step: Step): string[] {
   const onChange = paramValue(params(commandOf(step.goal?.inputs ?? {}, "create") ?? "").get("ON_CHANGE"));
   return typeof onChange === "string" ? [`applies as: ${onChange}`] : [];
 }
@@ -81,7 +82,7 @@ function paramChanges(oldCommand: string, newCommand: string): string[] {
 }
 
 /** The script's parameters as rendered in its header (components/shell.ts renderHeader: one line each), by name. */
-function params(remoteCommand: string): Map<string, string> {
+export function params(remoteCommand: string): Map<string, string> {
   const found = new Map<string, string>();
   for (const line of scriptHeader(remoteCommand).slice(1)) {
     const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
@@ -134,7 +135,7 @@ export function scriptHeader(remoteCommand: string | undefined): string[] {
   return end < 0 ? [] : lines.slice(0, end);
 }
 
-function commandOf(inputs: Record<string, unknown>, key: string): string | undefined {
+export function commandOf(inputs: Record<string, unknown>, key: string): string | undefined {
   const value = (unwrapSecrets(inputs) as Record<string, unknown>)[key];
   return typeof value === "string" ? value : undefined;
 }
@@ -148,7 +149,7 @@ function show(value: unknown): string {
   return value === undefined ? "(none)" : JSON.stringify(value);
 }
 
-function summaryLine(steps: readonly Step[]): string {
+export function summaryLine(steps: readonly Step[]): string {
   const counts = countSteps(steps);
   const parts = (["create", "update", "replace", "delete", "same"] as const).filter((kind) => counts[kind] > 0).map((kind) => `${counts[kind]} to ${kind === "same" ? "leave unchanged" : kind}`);
   return `Resources: ${parts.length > 0 ? parts.join(", ") : "none"}`;
