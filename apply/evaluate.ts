@@ -48,13 +48,37 @@ export async function evaluateStack(stack: string, config: StackConfigMap): Prom
     }
   };
   pulumi.runtime.setAllConfig(config.values, config.secretKeys);
-  const exported = await runInPulumiStack(async () => ({ ...(await import("../stacks/index")) }));
-  // Resources register as what they depend on resolves: wait until the last request is in.
-  await (settings as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs();
+  const exported = await withoutStackTraces(async () => {
+    const program = await runInPulumiStack(async () => ({ ...(await import("../stacks/index")) }));
+    // Resources register as what they depend on resolves: wait until the last request is in.
+    await (settings as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs();
+    return program;
+  });
   const outputs = await wireOutputs(exported ?? {});
   const manifest = (exported as { verifyManifest?: VerifyManifest } | undefined)?.verifyManifest;
   if (!manifest) throw new Error("the program exported no verifyManifest");
   return { goals, manifest, outputs };
+}
+
+/**
+ * Runs `evaluate` with no stack traces taken and none mapped. The SDK takes one for every promise it
+ * makes (runtime/debuggable.js, kept for its leak report) and one per resource (its source
+ * position, which no goal carries); under tsx each is mapped through source maps frame by frame.
+ * That was two thirds of a 100-host plan, and what made it grow faster than the hosts
+ * (bench/fleet.ts). SPARKS_EVAL_STACKS=1 keeps them, to debug a program that throws.
+ */
+async function withoutStackTraces<T>(evaluate: () => Promise<T>): Promise<T> {
+  if (process.env.SPARKS_EVAL_STACKS) return evaluate();
+  const { stackTraceLimit } = Error;
+  const sourceMaps = process.sourceMapsEnabled;
+  Error.stackTraceLimit = 0;
+  process.setSourceMapsEnabled(false);
+  try {
+    return await evaluate();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+    process.setSourceMapsEnabled(sourceMaps);
+  }
 }
 
 function goalFromRequest(stack: string, req: any): ResourceGoal {

@@ -4,9 +4,10 @@ import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { readConnection } from "../sandbox/connection";
 import { statePaths } from "../sandbox/paths";
+import { FLEET_KEYS, fleetConfigErrors } from "./fleet";
 import { misplacedSecrets, secureLeafPaths } from "./secret-paths";
 import type { HostConfig, StackConfig } from "./types";
-import { ConfigValidationError, type DeepPartial, stackConfigErrors } from "./validate";
+import { ConfigValidationError, type DeepPartial } from "./validate";
 
 export const PROJECT = "sparks";
 
@@ -34,18 +35,24 @@ export interface ResolvedHost {
  * any resource, so an invalid config registers nothing.
  */
 export function loadStackConfig(): { hosts: ResolvedHost[]; converge: string } {
-  const raw = rawProjectConfig();
+  // Hosts merged with the shared blocks first: every rule below reads a host as it is deployed.
+  const { config: expanded, errors } = fleetConfigErrors(rawProjectConfig());
   const sandboxConnectionFile = statePaths().connection;
-  const hosts = Array.isArray(raw.hosts) ? (raw.hosts as DeepPartial<HostConfig>[]) : [];
+  const hosts = Array.isArray(expanded.hosts) ? (expanded.hosts as DeepPartial<HostConfig>[]) : [];
   const needsKey = hosts.some((host) => host?.ssh?.sandbox !== true && host?.ssh?.privateKey == null);
   const hostsSecret = isConfigSecret(`${PROJECT}:hosts`);
   const sandbox = hosts.some((host) => host?.ssh?.sandbox === true) ? readConnection(sandboxConnectionFile) : undefined;
 
-  const errors = stackConfigErrors(raw);
   if (needsKey && !(`${PROJECT}:sshPrivateKey` in pulumi.runtime.allConfig())) {
     errors.push({ path: "sshPrivateKey", message: "is required: pulumi config set --secret sshPrivateKey < KEYFILE" });
   }
-  errors.push(...misplacedSecrets(hostsSecret ? stackFileSecretPaths() : []));
+  errors.push(...misplacedSecrets(hostsSecret ? stackFileSecretPaths("hosts") : []));
+  // The engine says only that a whole key holds a secret; a shared block may hold none.
+  for (const key of FLEET_KEYS) {
+    if (!isConfigSecret(`${PROJECT}:${key}`)) continue;
+    const paths = stackFileSecretPaths(key);
+    errors.push(...misplacedSecrets(paths.length > 0 ? paths : [key]));
+  }
   hosts.forEach((host, index) => {
     if (host?.ssh?.privateKey != null && !hostsSecret) {
       errors.push({
@@ -62,7 +69,7 @@ export function loadStackConfig(): { hosts: ResolvedHost[]; converge: string } {
   });
   if (errors.length > 0) throw new ConfigValidationError(errors);
 
-  const config = raw as unknown as StackConfig;
+  const config = expanded as unknown as StackConfig;
   const stackKey = needsKey ? new pulumi.Config(PROJECT).requireSecret("sshPrivateKey") : undefined;
   // The secret paths come from a secret Output of the whole key; the plain copy loses them, so no
   // plain value of theirs can reach a command, the state or an output.
@@ -106,15 +113,15 @@ const isConfigSecret = (key: string): boolean =>
   (require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean }).isConfigSecret(key);
 
 /**
- * The secret paths the stack file marks (`secure:` values inside `sparks:hosts`), where the engine
+ * The secret paths the stack file marks (`secure:` values inside `sparks:<key>`), where the engine
  * runs the program: in the project directory, beside `Pulumi.<stack>.yaml`. Without the file
  * (config from elsewhere) there is nothing to check here.
  */
-function stackFileSecretPaths(): string[] {
+function stackFileSecretPaths(key: string): string[] {
   const file = path.join(process.cwd(), `Pulumi.${pulumi.getStack()}.yaml`);
   if (!existsSync(file)) return [];
   const document = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-  return secureLeafPaths(document.config?.[`${PROJECT}:hosts`], "hosts");
+  return secureLeafPaths(document.config?.[`${PROJECT}:${key}`], key);
 }
 
 /** "ssh-ed25519 AAAA... root@host" -> "ssh-ed25519 AAAA...": the key alone is what gets pinned. */

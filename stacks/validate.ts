@@ -24,8 +24,17 @@ const validateSchema = ajv.compile(stackConfigSchema);
 
 /** Every error in a stack config: the schema's rules, then the rules that span fields. */
 export function stackConfigErrors(raw: unknown): ConfigError[] {
+  const { values, spanning } = stackConfigErrorKinds(raw);
+  return [...values, ...spanning];
+}
+
+/**
+ * The same errors in two kinds: a value wrong on its own (null, the schema), which is wrong where it
+ * is written, and a rule that spans fields (stacks/fleet.ts tells a shared block's values from a host's).
+ */
+export function stackConfigErrorKinds(raw: unknown): { values: ConfigError[]; spanning: ConfigError[] } {
   const schemaErrors = validateSchema(raw) ? [] : (validateSchema.errors ?? []).map(describeAjvError);
-  return [...nullErrors(raw, ""), ...schemaErrors, ...crossFieldErrors(raw as DeepPartial<StackConfig>)];
+  return { values: [...nullErrors(raw, ""), ...schemaErrors], spanning: crossFieldErrors(raw as DeepPartial<StackConfig>) };
 }
 
 /** Cross-field rules also run on a config that breaks the schema, so one run reports everything. */
@@ -47,7 +56,7 @@ const SYSTEM_PATHS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64
  * A key written without a value (`hostKey:` in YAML) arrives as null; ajv's typed schemas accept
  * null for every optional field, so it is caught here rather than read later as "not pinned".
  */
-function nullErrors(value: unknown, path: string): ConfigError[] {
+export function nullErrors(value: unknown, path: string): ConfigError[] {
   if (value === null) return [{ path: path || "(root)", message: "has no value: give one, or remove the key for its default" }];
   if (Array.isArray(value)) return value.flatMap((item, i) => nullErrors(item, `${path}[${i}]`));
   if (typeof value === "object") {

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { toDottedPath } from "../../lib/schema-errors";
+import { fleetConfigErrors } from "../../stacks/fleet";
 import { ConfigValidationError, stackConfigErrors } from "../../stacks/validate";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGalMW02EhxsccJwMhKX2F6Avhwvj4VM0HeEsoKqxwY0";
@@ -50,7 +51,8 @@ const stackFile = (stack: string) =>
 
 describe("stack config validation", () => {
   it.each(["dev", "prod", "sandbox"])("accepts the committed %s stack", (stack) => {
-    expect(stackConfigErrors({ hosts: stackFile(stack)["sparks:hosts"] })).toEqual([]);
+    const config = Object.fromEntries(Object.entries(stackFile(stack)).map(([key, value]) => [key.replace(/^sparks:/, ""), value]));
+    expect(fleetConfigErrors(config).errors).toEqual([]);
   });
 
   it.each([
