@@ -17,6 +17,8 @@ export interface StackSide {
 /** Longest value shown whole; longer ones are folded to this with the count of what was left out. */
 export const MAX_VALUE_CHARS = 100;
 
+import { expandFleet } from "../stacks/fleet";
+
 const PROJECT = "sparks";
 const SECRET = "[secret]";
 
@@ -82,7 +84,9 @@ export function configDiff(a: Record<string, unknown>, b: Record<string, unknown
   };
   const bare = (config: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(config).map(([key, value]) => [key.startsWith(`${PROJECT}:`) ? key.slice(PROJECT.length + 1) : key, value]));
-  walk(bare(a), bare(b), "");
+  // Each host as the stack deploys it: shared blocks (hostDefaults, roles) merged in, so a value
+  // both stacks give alike reads alike however each file spells it.
+  walk(expandFleet(bare(a)).config, expandFleet(bare(b)).config, "");
   return lines;
 }
 

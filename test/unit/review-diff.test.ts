@@ -15,7 +15,7 @@ const scratch = mkdtempSync(path.join(tmpdir(), "sparks-review-diff-"));
 const programCopy = path.join(scratch, "program");
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-type HostsConfig = { config: { "sparks:hosts": any[] } };
+type HostsConfig = { config: { "sparks:hosts": any[]; "sparks:hostDefaults"?: any } };
 
 /** The stack's config file with `edit` applied, written into the scratch directory. */
 function editedConfig(stack: string, name: string, edit: (document: HostsConfig) => void): string {
@@ -51,8 +51,10 @@ beforeAll(async () => {
     third.btrfs.volumes[0].device = "/dev/disk/by-id/nvme-SAMSUNG_MZ1L23T8HBLA-00A07_S667NE0T200013";
     hosts(d).push(third);
   });
+  // Prod declares its instances once, in hostDefaults: removing one there removes it on every host.
   configs["no-redis-fixtures"] = editedConfig("prod", "no-redis-fixtures", (d) => {
-    hosts(d)[0].redis.instances = hosts(d)[0].redis.instances.filter((i: { name: string }) => i.name !== "fixtures");
+    const redis = d.config["sparks:hostDefaults"].redis;
+    redis.instances = redis.instances.filter((i: { name: string }) => i.name !== "fixtures");
   });
   const protectGuest = (d: HostsConfig) => {
     hosts(d)[0].kvm.guests[0].protect = true;
@@ -140,11 +142,12 @@ describe("review: what a deploy of the work tree would change against the base",
     expect(text).toMatch(/^outputs:\n {4}verifyManifest.hosts\[2\]: \(none\) -> \(\d+ values\)\n$/m);
   });
 
-  it("deletes a removed instance, and says which output goes", () => {
+  it("deletes a removed instance on every host that had it, and says which outputs go", () => {
     const text = renderText(reviews["removed-instance"]);
-    expect(text).toMatch(/^stack prod: 1 to delete, \d+ to leave unchanged$/m);
+    expect(text).toMatch(/^stack prod: 2 to delete, \d+ to leave unchanged$/m);
     expect(text).toContain("\n- delete prod-1-redis-instance-fixtures\n");
-    expect(text).toContain("outputs:\n    verifyManifest.hosts[0].redis.instances[1]: (3 values) -> (none)\n");
+    expect(text).toContain("\n- delete prod-2-redis-instance-fixtures\n");
+    expect(text).toContain("outputs:\n    verifyManifest.hosts[0].redis.instances[1]: (3 values) -> (none)\n    verifyManifest.hosts[1].redis.instances[1]: (3 values) -> (none)\n");
   });
 
   it("shows that the engine refuses to replace a protected resource", () => {

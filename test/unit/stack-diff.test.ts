@@ -44,7 +44,7 @@ describe("npm run diff: how two stacks differ", () => {
   it("keeps every line bounded: long values are folded", () => {
     const longest = Math.max(...devProd.stdout.split("\n").map((line) => line.length));
     expect(longest).toBeLessThanOrEqual(2 * MAX_VALUE_CHARS + 40);
-    expect(devProd.stdout).toMatch(/^ {2}\+ hosts\[1\]: \{"name":"prod-2".*… \(\+\d+ chars\)$/m);
+    expect(devProd.stdout).toMatch(/^ {2}\+ hosts\[1\]: \{".*… \(\+\d+ chars\)$/m);
   });
 
   it("refuses anything but two stack names", async () => {
