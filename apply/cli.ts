@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { runCli } from "../lib/run-cli";
 import { userPath } from "../lib/user-path";
 import { ConfigValidationError } from "../stacks/validate";
 import { stackManifestPath } from "../verify/load-manifest";
@@ -139,17 +140,4 @@ function writeManifest(file: string, manifest: unknown): void {
 
 class UsageError extends Error {}
 
-// A pipe takes stdout asynchronously, and process.exit drops what is still queued: exit once it has been handed over.
-const exitAfterOutput = (code: number) => process.stdout.write("", () => process.exit(code));
-
-main(process.argv.slice(2)).then(
-  (code) => exitAfterOutput(code),
-  (error: unknown) => {
-    if (error instanceof ConfigValidationError || error instanceof UsageError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCli(main, [ConfigValidationError, UsageError]);

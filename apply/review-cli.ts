@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { projectRoot } from "../lib/project-root";
+import { runCli } from "../lib/run-cli";
 import { userPath } from "../lib/user-path";
 import { buildReview, type StackSides } from "./review/diff";
 import { BadRevisionError, checkoutRevision, evaluateSide, resolveRevision, stacksIn } from "./review/evaluate-rev";
@@ -101,17 +102,4 @@ async function limited<T>(jobs: readonly (() => Promise<T>)[], width: number): P
   return results;
 }
 
-// A pipe takes stdout asynchronously, and process.exit drops what is still queued: exit once it has been handed over.
-const exitAfterOutput = (code: number) => process.stdout.write("", () => process.exit(code));
-
-main(process.argv.slice(2)).then(
-  (code) => exitAfterOutput(code),
-  (error: unknown) => {
-    if (error instanceof BadRevisionError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCli(main, [BadRevisionError], (error) => (error instanceof Error ? error.message : error));

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { projectRoot } from "../lib/project-root";
+import { runCli } from "../lib/run-cli";
 import { ConfigValidationError } from "../stacks/validate";
 import type { ResourceGoal } from "./engine/types";
 import { secretStrings } from "./engine/values";
@@ -64,17 +65,4 @@ async function main(argv: string[]): Promise<number> {
 
 class DiffError extends Error {}
 
-// A pipe takes stdout asynchronously, and process.exit drops what is still queued: exit once it has been handed over.
-const exitAfterOutput = (code: number) => process.stdout.write("", () => process.exit(code));
-
-main(process.argv.slice(2)).then(
-  (code) => exitAfterOutput(code),
-  (error: unknown) => {
-    if (error instanceof ConfigValidationError || error instanceof DiffError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCli(main, [ConfigValidationError, DiffError]);
