@@ -67,6 +67,7 @@ export class Redis extends SparksComponent {
     };
     this.expected = {
       listen: args.listen,
+      root: { volume: args.volume.expected.name, subvolume: args.subvolume },
       ...settings,
       instances: expectedInstances(instances, args.forkLimitBytes ?? 0),
     };

@@ -47,6 +47,7 @@ export class SparkPg extends SparksComponent {
     this.expected = {
       version: args.version,
       listen: args.listen,
+      root: { volume: args.volume.expected.name, subvolume: args.subvolume },
       instances: expectedInstances(instances, args.forkLimitBytes ?? 0),
     };
     const rootReady = args.volume.subvolumeReady[args.subvolume];

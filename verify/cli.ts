@@ -1,32 +1,53 @@
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { userPath } from "../lib/user-path";
-import { writeJUnit } from "./junit";
+import { parseDuration } from "./duration";
+import { annotations, writeStepSummary } from "./github";
+import { formatJson } from "./json";
+import { toJUnitXml, writeJUnit } from "./junit";
 import { loadManifestFile, loadStackManifest, ManifestError, ManifestNotFoundError } from "./load-manifest";
 import type { VerifyManifest } from "./manifest";
+import { formatMarkdown } from "./markdown";
 import { formatReport } from "./report";
 import { runVerify } from "./run";
+import type { VerifyResult } from "./types";
+import { verifyWithWait } from "./wait";
 
-const USAGE = `usage: npm run verify -- (--manifest FILE | --stack NAME) [--junit FILE] [--identity KEYFILE] [--json] [--deep]
+const USAGE = `usage: npm run verify -- (--manifest FILE | --stack NAME) [--wait DURATION] [--format FORMAT] [--out FILE]
+                         [--junit FILE] [--identity KEYFILE] [--deep]
 
   --manifest FILE     verify manifest (JSON), e.g. from \`pulumi stack output --json verifyManifest\`
   --stack NAME        read .sparks/NAME/verify-manifest.json, as written by \`npm run apply -- --stack NAME\`
                       (without --manifest-out)
+  --wait DURATION     check a failing or unreachable host again (every 5 s, all its checks) until it
+                      passes or DURATION (90s, 5m, 1h30m) is up; each check reports its attempts
+  --format FORMAT     text (default), json, junit or markdown
+  --out FILE          write the report to FILE instead of standard output
   --junit FILE        also write JUnit XML: one testsuite per host, one testcase per check
+  --json              the same as --format json
   --identity KEYFILE  private key for every host (default: the manifest's ssh.identityFile, else ssh-agent)
-  --json              print the results as JSON instead of the report
   --deep              also a fork round trip per host on its first non-fork spark-pg (and redis) instance: fork
                       to a scratch instance (TTL 10m), write in the fork, check the source is
                       unchanged, destroy the fork
 
-exit status: 0 all checks passed, 1 a check failed, 2 usage error or bad manifest`;
+A failure that follows from another (a volume not mounted, so its subvolumes are missing) is
+reported under it: one finding, its followers counted. Under GitHub Actions (GITHUB_ACTIONS=true)
+each finding is also an error annotation, and the markdown report is appended to
+$GITHUB_STEP_SUMMARY when that is set.
 
-const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+exit status: 0 all checks passed, 1 a check failed, 2 usage error or bad manifest,
+             3 a host was unreachable (no login: credentials or connection), whatever else failed`;
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+const FORMATS = ["text", "json", "junit", "markdown"] as const;
+type Format = (typeof FORMATS)[number];
 
 class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
-  let args;
+  let args: CliArgs;
   try {
     args = parseCliArgs(argv);
   } catch (error) {
@@ -55,22 +76,45 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
 
-  const result = await runVerify(manifest, {
-    identityFile: args.identity,
-    manifestDir: path.dirname(manifestFile),
-    deep: args.deep,
-  });
-  process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result));
+  const options = { identityFile: args.identity, manifestDir: path.dirname(manifestFile), deep: args.deep };
+  const result = args.waitMs === undefined ? await runVerify(manifest, options) : await verifyWithWait(manifest, options, { waitMs: args.waitMs });
+
+  const report = formatAs(args.format, result);
+  if (args.out === undefined) process.stdout.write(report);
+  else writeFileSync(args.out, report);
   if (args.junit !== undefined) writeJUnit(result, args.junit);
+  writeStepSummary(args.format === "markdown" ? report : formatMarkdown(result));
+  if (process.env.GITHUB_ACTIONS === "true") for (const line of annotations(result)) process.stderr.write(`${line}\n`);
+  return exitCode(result);
+}
+
+export function exitCode(result: VerifyResult): number {
+  if (result.summary.unreachable > 0) return EXIT.unreachable;
   return result.summary.failed > 0 ? EXIT.failed : EXIT.ok;
 }
 
-interface CliArgs {
+function formatAs(format: Format, result: VerifyResult): string {
+  switch (format) {
+    case "text":
+      return formatReport(result);
+    case "json":
+      return formatJson(result);
+    case "junit":
+      return toJUnitXml(result);
+    case "markdown":
+      return formatMarkdown(result);
+  }
+}
+
+export interface CliArgs {
   manifest?: string;
   stack?: string;
   junit?: string;
   identity?: string;
-  json: boolean;
+  out?: string;
+  format: Format;
+  /** `--wait`, in milliseconds; absent for one run. */
+  waitMs?: number;
   deep: boolean;
   help: boolean;
 }
@@ -85,14 +129,30 @@ export function parseCliArgs(argv: string[]): CliArgs {
       stack: { type: "string" },
       junit: { type: "string" },
       identity: { type: "string" },
+      out: { type: "string" },
+      format: { type: "string" },
+      wait: { type: "string" },
       json: { type: "boolean", default: false },
       deep: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (values.help) return { json: false, deep: false, help: true };
+  if (values.help) return { format: "text", deep: false, help: true };
   if ((values.manifest === undefined) === (values.stack === undefined)) {
     throw new UsageError("pass exactly one of --manifest FILE and --stack NAME");
+  }
+  if (values.json && values.format !== undefined && values.format !== "json") {
+    throw new UsageError(`--json and --format ${values.format} ask for two formats`);
+  }
+  const format = values.format ?? (values.json ? "json" : "text");
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${FORMATS.join(", ")}, got "${format}"`);
+  let waitMs: number | undefined;
+  if (values.wait !== undefined) {
+    try {
+      waitMs = parseDuration(values.wait);
+    } catch (error) {
+      throw new UsageError(`--wait: ${(error as Error).message}`);
+    }
   }
   const resolve = (file: string | undefined) => (file === undefined ? undefined : userPath(file));
   return {
@@ -100,7 +160,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
     stack: values.stack,
     junit: resolve(values.junit),
     identity: resolve(values.identity),
-    json: values.json,
+    out: resolve(values.out),
+    format: format as Format,
+    ...(waitMs === undefined ? {} : { waitMs }),
     deep: values.deep,
     help: false,
   };

@@ -25,6 +25,9 @@ function buildReport(result: VerifyResult) {
 }
 
 export function failureMessage(check: CheckResult): string {
-  const message = `expected: ${check.expected ?? ""}; found: ${check.found ?? ""}`;
-  return check.detail === undefined ? message : `${message} (${check.detail})`;
+  let message = `expected: ${check.expected ?? ""}; found: ${check.found ?? ""}`;
+  if (check.detail !== undefined) message += ` (${check.detail})`;
+  if (check.followsFrom !== undefined) message += `; follows from the failed check "${check.followsFrom}"`;
+  if (check.attempts !== undefined && check.attempts > 1) message += `; failed all ${check.attempts} attempts`;
+  return message;
 }

@@ -6,6 +6,7 @@ import type {
   HostExpectation,
   RedisExpectation,
   SparkPgExpectation,
+  ServiceRoot,
   SparkPgInstanceExpectation,
   SshTarget,
   SubvolumeExpectation,
@@ -64,6 +65,13 @@ const instanceSchema: JSONSchemaType<SparkPgInstanceExpectation> = {
   properties: { ...instanceNameProperties, forkLimitBytes: { type: "integer", minimum: 1, nullable: true } },
 };
 
+const serviceRootSchema: JSONSchemaType<ServiceRoot> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["volume", "subvolume"],
+  properties: { volume: { type: "string", pattern: patterns.name }, subvolume: { type: "string", pattern: patterns.name } },
+};
+
 const sparkPgSchema: JSONSchemaType<SparkPgExpectation> = {
   type: "object",
   additionalProperties: false,
@@ -71,6 +79,7 @@ const sparkPgSchema: JSONSchemaType<SparkPgExpectation> = {
   properties: {
     version: { type: "integer", minimum: 10, maximum: 99 },
     listen: { type: "string", pattern: patterns.ipAddress },
+    root: { ...serviceRootSchema, nullable: true },
     instances: { type: "array", items: instanceSchema },
   },
 };
@@ -81,6 +90,7 @@ const redisExpectationSchema: JSONSchemaType<RedisExpectation> = {
   required: ["listen", "appendfsync", "save", "maxmemory", "maxmemoryPolicy", "instances"],
   properties: {
     listen: { type: "string", pattern: patterns.ipAddress },
+    root: { ...serviceRootSchema, nullable: true },
     appendfsync: { type: "string", enum: ["always", "everysec", "no"] },
     save: { type: "string", pattern: "^(\\d+ \\d+( \\d+ \\d+)*)?$" },
     maxmemory: { type: "integer", minimum: 0 },

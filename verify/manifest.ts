@@ -67,11 +67,19 @@ export interface SubvolumeExpectation {
   limitBytes: number | null;
 }
 
+/** The subvolume a service keeps its instances in, by the names of `btrfsVolumes`. */
+export interface ServiceRoot {
+  volume: string;
+  subvolume: string;
+}
+
 export interface SparkPgExpectation {
   /** PostgreSQL major version; its client is /usr/lib/postgresql/VERSION/bin/psql. */
   version: number;
   /** The one address every instance must listen on, and only there. */
   listen: string;
+  /** Where the instances live: their checks follow from that subvolume's. Absent in older manifests. */
+  root?: ServiceRoot;
   instances: SparkPgInstanceExpectation[];
 }
 
@@ -86,6 +94,8 @@ export interface SparkPgInstanceExpectation {
 export interface RedisExpectation {
   /** The one address every instance must listen on, and only there. */
   listen: string;
+  /** Where the instances live: their checks follow from that subvolume's. Absent in older manifests. */
+  root?: ServiceRoot;
   /** `CONFIG GET appendfsync` of every instance (AOF itself must be on). */
   appendfsync: string;
   /** `CONFIG GET save` of every instance, as Redis prints it ("3600 1 300 100", "" for none). */

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { HostKeyMismatchError, type SessionOptions, SshConnectError, type SshEndpoint, SshSession } from "../lib/ssh";
+import { findings, withCauses } from "./causes";
 import { checkBtrfsVolume, plannedBtrfsVolumeChecks } from "./checks/btrfs-volume";
 import { checkHost, plannedHostChecks } from "./checks/host";
 import { fail, pass, skip } from "./checks/result";
@@ -42,18 +43,26 @@ export async function runVerify(manifest: VerifyManifest, options: VerifyOptions
 }
 
 export async function verifyHost(host: HostExpectation, options: VerifyOptions): Promise<HostResult> {
-  const result = (checks: CheckResult[]): HostResult => ({ name: host.name, target: sshTargetText(host), checks });
+  const result = (checks: CheckResult[], unreachable?: string): HostResult => ({
+    name: host.name,
+    target: sshTargetText(host),
+    ...(unreachable === undefined ? {} : { unreachable }),
+    checks: withCauses(host, checks),
+  });
   const expectedConnect = `login as ${host.ssh.user}`;
 
   let auth: SshAuth;
   try {
     auth = chooseAuth(host, options);
   } catch (error) {
-    return result([
-      skip(sshCheckNames.hostKey, "no connection attempted"),
-      fail(sshCheckNames.connect, expectedConnect, (error as Error).message),
-      ...notRun(host, options, "no SSH connection"),
-    ]);
+    return result(
+      [
+        skip(sshCheckNames.hostKey, "no connection attempted"),
+        fail(sshCheckNames.connect, expectedConnect, (error as Error).message),
+        ...notRun(host, options, "no SSH connection"),
+      ],
+      (error as Error).message,
+    );
   }
 
   let session: SshSession;
@@ -72,11 +81,14 @@ export async function verifyHost(host: HostExpectation, options: VerifyOptions):
       ]);
     }
     const verified = error instanceof SshConnectError && error.hostKeyVerified;
-    return result([
-      verified ? pass(sshCheckNames.hostKey) : skip(sshCheckNames.hostKey, "no key exchange"),
-      fail(sshCheckNames.connect, expectedConnect, (error as Error).message),
-      ...notRun(host, options, "no SSH connection"),
-    ]);
+    return result(
+      [
+        verified ? pass(sshCheckNames.hostKey) : skip(sshCheckNames.hostKey, "no key exchange"),
+        fail(sshCheckNames.connect, expectedConnect, (error as Error).message),
+        ...notRun(host, options, "no SSH connection"),
+      ],
+      (error as Error).message,
+    );
   }
 
   try {
@@ -144,5 +156,11 @@ export function sshTargetText(host: HostExpectation): string {
 export function summarize(hosts: HostResult[]): Summary {
   const checks = hosts.flatMap((h) => h.checks);
   const count = (status: CheckResult["status"]) => checks.filter((c) => c.status === status).length;
-  return { passed: count("pass"), failed: count("fail"), skipped: count("skip") };
+  return {
+    passed: count("pass"),
+    failed: count("fail"),
+    skipped: count("skip"),
+    rootCauses: hosts.reduce((sum, h) => sum + findings(h.checks).length, 0),
+    unreachable: hosts.filter((h) => h.unreachable !== undefined).length,
+  };
 }

@@ -13,6 +13,13 @@ export interface CheckResult {
   found?: string;
   /** Extra context, e.g. the stderr of the command that failed or why a check was skipped. */
   detail?: string;
+  /**
+   * The check this one follows from (verify/causes.ts): when that one fails too, this failure is
+   * folded under it, one finding rather than many.
+   */
+  followsFrom?: string;
+  /** How many times it ran under `--wait` before it ended as it did; absent for one run. */
+  attempts?: number;
 }
 
 /** A check as known before running it: what `skip` and "volume not mounted" results are built from. */
@@ -28,6 +35,11 @@ export interface HostResult {
   name: string;
   /** `user@address:port` */
   target: string;
+  /**
+   * Why verify could not log in (no credentials, no connection), so checked nothing; absent when it
+   * logged in, or reached a host that showed a wrong host key (a failed check, not an outage).
+   */
+  unreachable?: string;
   checks: CheckResult[];
 }
 
@@ -35,6 +47,10 @@ export interface Summary {
   passed: number;
   failed: number;
   skipped: number;
+  /** Failed checks that follow from no other failure: what an operator has to fix. */
+  rootCauses: number;
+  /** Hosts verify could not log in to. */
+  unreachable: number;
 }
 
 export interface VerifyResult {

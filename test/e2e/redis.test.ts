@@ -113,6 +113,30 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     expect((await verify("verify-redis-after-repair.xml")).code).toBe(0);
   });
 
+  it("verify --wait checks again until an instance that comes up late is up, and says on which attempt it passed", async () => {
+    expect((await onHost("spark-redis stop fixtures")).code).toBe(0);
+    const waiting = verify("verify-redis-wait.xml", "--wait", "2m");
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    expect((await onHost("spark-redis start fixtures")).code).toBe(0);
+    const run = await waiting;
+    expect(run.output).toMatch(/^ {2}✓ redis fixtures: active \(passed on attempt [2-9]\d*\)$/m);
+    expect(run.output).toContain("✓ redis main: active");
+    expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
+    expect(run.code, run.output).toBe(0);
+  }, 180_000);
+
+  it("verify --wait gives up when the time is up: exit 1, the check's attempts counted, the markdown report names the finding", async () => {
+    expect((await onHost("spark-redis stop fixtures")).code).toBe(0);
+    try {
+      const run = await verify("verify-redis-wait-timeout.xml", "--wait", "12s", "--format", "markdown");
+      expect(run.code, run.output).toBe(1);
+      expect(run.output).toMatch(/^### ❌ verify sparks\/sandbox: 1 finding \(\d+ failed checks\)/m);
+      expect(run.output).toMatch(/^\| sandbox \| redis fixtures: active \(failed all [2-9] attempts\) \| active \| inactive \| \d+ more checks \|$/m);
+    } finally {
+      expect((await onHost("spark-redis start fixtures")).code).toBe(0);
+    }
+  }, 120_000);
+
   it("destroy with main protected refuses main, naming it, and removes fixtures only", async () => {
     const protectedStack = redisStackFile(
       "redis-protected",

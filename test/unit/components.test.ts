@@ -197,7 +197,7 @@ describe("SparkPg", () => {
     expect(headerParams(fixtures.create)).toMatchObject({ NAME: "fixtures", FORK_OF: "main" });
     expect(withShippedScript(fixtures.delete)).toContain('"$TOOL" destroy "$NAME"');
     expect(headerParams(fixtures.delete)).toMatchObject({ NAME: "fixtures", TOOL: "spark-pg", RESOURCE: renderedUrn(parents, "p2-spark-pg-instance-fixtures") });
-    expect(pg.expected).toEqual({ version: 15, listen: "127.0.0.1", instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] });
+    expect(pg.expected).toEqual({ version: 15, listen: "127.0.0.1", root: { volume: "p2-data", subvolume: "pg" }, instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] });
   });
 
   it("turns off Debian's default cluster before installing postgres", async () => {

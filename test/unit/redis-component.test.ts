@@ -54,6 +54,7 @@ describe("Redis", () => {
     expect(headerParams(fixtures.delete)).toMatchObject({ NAME: "fixtures", TOOL: "spark-redis" });
     expect(redis.expected).toEqual({
       listen: "127.0.0.1",
+      root: { volume: "r2-data", subvolume: "redis" },
       appendfsync: "everysec",
       save: "3600 1 300 100 60 10000",
       maxmemory: 0,

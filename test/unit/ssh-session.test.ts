@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fingerprint, hostKeyBlob } from "../../lib/host-key";
 import { type ExecResult, HostKeyMismatchError, SshConnectError, type SshEndpoint, SshSession } from "../../lib/ssh";
 import type { HostExpectation } from "../../verify/manifest";
+import { exitCode } from "../../verify/cli";
 import { runVerify } from "../../verify/run";
 
 // An in-process ssh2 server on 127.0.0.1 stands in for sshd: real key exchange, host key and
@@ -335,7 +336,7 @@ describe("runVerify over SSH", () => {
       ["system running", "pass"],
       ["package btrfs-progs: installed", "pass"],
     ]);
-    expect(result.summary).toEqual({ passed: 4, failed: 0, skipped: 0 });
+    expect(result.summary).toEqual({ passed: 4, failed: 0, skipped: 0, rootCauses: 0, unreachable: 0 });
     expect(received.length).toBeGreaterThan(before);
     expect(received.slice(before).filter((command) => !command.startsWith(PREFIX))).toEqual([]);
   });
@@ -348,18 +349,23 @@ describe("runVerify over SSH", () => {
       ["system running", "skip"],
       ["package btrfs-progs: installed", "skip"],
     ]);
-    expect(result.summary).toEqual({ passed: 0, failed: 1, skipped: 3 });
+    // A wrong key is a finding about the host, not an outage: exit 1, not "unreachable".
+    expect(result.summary).toEqual({ passed: 0, failed: 1, skipped: 3, rootCauses: 1, unreachable: 0 });
+    expect(exitCode(result)).toBe(1);
   });
 
   it("fails 'ssh connect' with the error when nothing listens", async () => {
     const result = await runVerify(manifest(host(hostKey, 1)), { identityFile: keyFile });
     expect(result.hosts[0]?.checks[0]).toMatchObject({ name: "ssh host key", status: "skip" });
     expect(result.hosts[0]?.checks[1]).toMatchObject({ name: "ssh connect", status: "fail", found: expect.stringMatching(/ECONNREFUSED/) });
+    expect(result.hosts[0]?.unreachable).toMatch(/ECONNREFUSED/);
+    expect(exitCode(result)).toBe(3);
   });
 
   it("fails 'ssh connect' when there is no way to log in", async () => {
     const result = await runVerify(manifest(host()), { agent: "" });
     expect(result.hosts[0]?.checks[1]).toMatchObject({ name: "ssh connect", status: "fail", found: expect.stringMatching(/^no credentials/) });
+    expect(result.summary.unreachable).toBe(1);
   });
 
   it("resolves the manifest's relative identityFile against the manifest's directory", async () => {

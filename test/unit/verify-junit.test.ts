@@ -24,7 +24,7 @@ const result: VerifyResult = {
       checks: [{ name: "ssh connect", status: "skip", detail: "host key refused" }],
     },
   ],
-  summary: { passed: 1, failed: 2, skipped: 1 },
+  summary: { passed: 1, failed: 2, skipped: 1, rootCauses: 2, unreachable: 0 },
 };
 
 interface XmlElement {

@@ -23,7 +23,7 @@ const result: VerifyResult = {
       ],
     },
   ],
-  summary: { passed: 1, failed: 2, skipped: 1 },
+  summary: { passed: 1, failed: 2, skipped: 1, rootCauses: 2, unreachable: 0 },
 };
 
 describe("formatReport", () => {
@@ -38,14 +38,19 @@ describe("formatReport", () => {
 
   it("ends with the closing line CI reads", () => {
     const lines = formatReport(result).trimEnd().split("\n");
-    expect(lines.at(-1)).toBe("1 passed, 2 failed, 1 skipped");
+    expect(lines.at(-1)).toBe("1 passed, 2 failed, 1 skipped (2 root causes)");
   });
 });
 
 describe("summaryLine", () => {
   it("is 'N passed, M failed', with skipped only when some were", () => {
-    expect(summaryLine({ passed: 22, failed: 0, skipped: 0 })).toBe("22 passed, 0 failed");
-    expect(summaryLine({ passed: 0, failed: 1, skipped: 21 })).toBe("0 passed, 1 failed, 21 skipped");
-    expect(summaryLine({ passed: 3, failed: 0, skipped: 0 })).toMatch(/^\d+ passed, \d+ failed(, \d+ skipped)?$/);
+    expect(summaryLine({ passed: 22, failed: 0, skipped: 0, rootCauses: 0, unreachable: 0 })).toBe("22 passed, 0 failed");
+    expect(summaryLine({ passed: 0, failed: 1, skipped: 21, rootCauses: 1, unreachable: 0 })).toBe("0 passed, 1 failed, 21 skipped (1 root cause)");
+    expect(summaryLine({ passed: 3, failed: 0, skipped: 0, rootCauses: 0, unreachable: 0 })).toMatch(/^\d+ passed, \d+ failed(, \d+ skipped)?$/);
+  });
+
+  it("names the root causes and the hosts verify could not reach", () => {
+    expect(summaryLine({ passed: 40, failed: 14, skipped: 2, rootCauses: 1, unreachable: 0 })).toBe("40 passed, 14 failed, 2 skipped (1 root cause)");
+    expect(summaryLine({ passed: 0, failed: 1, skipped: 30, rootCauses: 1, unreachable: 1 })).toBe("0 passed, 1 failed, 30 skipped (1 root cause, 1 host unreachable)");
   });
 });
