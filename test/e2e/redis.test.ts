@@ -130,8 +130,10 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     try {
       const run = await verify("verify-redis-wait-timeout.xml", "--wait", "12s", "--format", "markdown");
       expect(run.code, run.output).toBe(1);
-      expect(run.output).toMatch(/^### ❌ verify sparks\/sandbox: 1 finding \(\d+ failed checks\)/m);
-      expect(run.output).toMatch(/^\| sandbox \| redis fixtures: active \(failed all [2-9] attempts\) \| active \| inactive \| \d+ more checks \|$/m);
+      // `stop` also disables: the unit's two states are two findings, the instance's other checks under "active".
+      expect(run.output).toMatch(/^### ❌ verify sparks\/sandbox: 2 findings \(\d+ failed checks\)/m);
+      expect(run.output).toMatch(/^\| sandbox \| redis fixtures: active \(failed all [2-9] attempts\) \| active \| inactive \| [1-9]\d* more checks \|$/m);
+      expect(run.output).toMatch(/^\| sandbox \| redis fixtures: enabled at boot \(failed all [2-9] attempts\) \| enabled \| disabled \| {2}\|$/m);
     } finally {
       expect((await onHost("spark-redis start fixtures")).code).toBe(0);
     }
