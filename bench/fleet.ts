@@ -4,7 +4,7 @@
 // (2) Verify: the sandbox's one host listed N times (1, 5, 20) under different names in the verify
 // manifest `npm run apply -- --stack sandbox` wrote; skipped without that manifest. Prints tables
 // and writes bench/results/fleet.json.
-//   npm run bench:fleet -- [--plan-only] [--sizes 1,10,50,100] [--rounds 3] [--verify-sizes 1,5,20]
+//   npm run bench:fleet -- [--plan-only | --verify-only] [--sizes 1,10,50,100] [--rounds 3] [--verify-sizes 1,5,20]
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -140,23 +140,72 @@ async function verifySizes(sizes: number[], rounds: number) {
   const [host] = manifest.hosts;
   const identityFile = host.ssh.identityFile === undefined ? undefined : path.resolve(path.dirname(SANDBOX_MANIFEST), host.ssh.identityFile);
   mkdirSync(WORK, { recursive: true });
-  const runs: { hosts: number; round: number; seconds: number; passed: boolean }[] = [];
+  const runs: { hosts: number; round: number; seconds: number; client_cpu_s: number; cpu_busy_s: number; cpu_floor_s: number; passed: boolean }[] = [];
   for (const n of sizes) {
     const file = path.join(WORK, `verify-manifest-${n}.json`);
     const hosts = Array.from({ length: n }, (_, i) => ({ ...host, name: `${host.name}-${i + 1}`, ssh: { ...host.ssh, ...(identityFile ? { identityFile } : {}) } }));
     writeFileSync(file, `${JSON.stringify({ ...manifest, hosts }, null, 2)}\n`);
     for (let round = 0; round < rounds; round++) {
-      const child = await runChild(["verify/cli.ts", "--manifest", file, "--json"]);
-      runs.push({ hosts: n, round: round + 1, seconds: child.seconds, passed: child.code === 0 });
-      console.log(`verify ${n} hosts, round ${round + 1}: ${child.seconds.toFixed(2)} s, ${child.code === 0 ? "passed" : `FAILED (exit ${child.code})`}`);
+      const busyBefore = cpuBusySeconds();
+      const child = await runVerifyChild(file);
+      const cpuBusy = cpuBusySeconds() - busyBefore;
+      runs.push({ hosts: n, round: round + 1, seconds: child.seconds, client_cpu_s: child.cpuSeconds, cpu_busy_s: cpuBusy, cpu_floor_s: cpuBusy / cpus().length, passed: child.code === 0 });
+      console.log(
+        `verify ${n} hosts, round ${round + 1}: ${child.seconds.toFixed(2)} s, verify's own CPU ${child.cpuSeconds.toFixed(2)} s, the machine's CPUs busy ${cpuBusy.toFixed(2)} s ` +
+          `(floor ${(cpuBusy / cpus().length).toFixed(2)} s on ${cpus().length}), ${child.code === 0 ? "passed" : `FAILED (exit ${child.code})`}`,
+      );
       if (child.code !== 0) console.log(child.stdout.slice(0, 4000));
     }
   }
-  const bySize = sizes.map((n) => ({ hosts: n, seconds_median: median(runs.filter((r) => r.hosts === n).map((r) => r.seconds)), all_passed: runs.filter((r) => r.hosts === n).every((r) => r.passed) }));
+  const bySize = sizes.map((n) => {
+    const of = runs.filter((r) => r.hosts === n);
+    const seconds = median(of.map((r) => r.seconds));
+    const floor = median(of.map((r) => r.cpu_floor_s));
+    return { hosts: n, seconds_median: seconds, client_cpu_s_median: median(of.map((r) => r.client_cpu_s)), cpu_busy_s_median: median(of.map((r) => r.cpu_busy_s)), cpu_floor_s_median: floor, ratio_to_cpu_floor: seconds / floor, all_passed: of.every((r) => r.passed) };
+  });
   const first = bySize[0];
   const last = bySize[bySize.length - 1];
   const ratio = last.seconds_median / first.seconds_median;
-  return { rounds, runs, by_size: bySize, ratio_largest_to_one: ratio, target_ratio: VERIFY_TARGET_RATIO, target_met: ratio <= VERIFY_TARGET_RATIO };
+  return {
+    rounds,
+    runs,
+    by_size: bySize,
+    ratio_largest_to_one: ratio,
+    target_ratio: VERIFY_TARGET_RATIO,
+    target_met: ratio <= VERIFY_TARGET_RATIO,
+    floor_note:
+      "The N hosts are one sandbox host, so it runs N hosts' checks (logins, psql, redis-cli, btrfs, virsh) on the same CPUs as the verify client. " +
+      "cpu_floor_s = the CPU time the whole machine was busy during the run / its CPUs: no run on this machine can take less. A ratio to it near 1 means the run is CPU-bound here, not waiting on itself. " +
+      "client_cpu_s = verify's own CPU (tsx, Node, the SSH client): the part a fleet does not spread over its hosts.",
+  };
+}
+
+/**
+ * `npm run verify -- --manifest FILE --json` in a shell whose `times` then reports the CPU the
+ * verify process (tsx, Node, the SSH client) used: verify's own share, apart from the host's.
+ */
+async function runVerifyChild(file: string): Promise<{ seconds: number; code: number | null; stdout: string; cpuSeconds: number }> {
+  const script = `"$0" verify/cli.ts --manifest "$1" --json; code=$?; times >&2; exit $code`;
+  const started = process.hrtime.bigint();
+  const { INIT_CWD: _startedIn, ...env } = process.env;
+  return new Promise((resolve, reject) => {
+    const child = execFile("bash", ["-c", script, TSX, file], { cwd: ROOT, env, maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // `times`: the shell's user/system time, then its children's: "0m1.234s 0m0.123s".
+      const children = stderr.trim().split("\n").at(-1)?.match(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/);
+      if ((error && child.exitCode === null) || !children) return reject(new Error(`verify of ${file}: ${error?.message ?? "no times output"}\n${stderr}`));
+      const [, um, us, sm, ss] = children.map(Number) as number[];
+      resolve({ seconds, code: child.exitCode, stdout: stdout + (child.exitCode === 0 ? "" : stderr), cpuSeconds: (um ?? 0) * 60 + (us ?? 0) + (sm ?? 0) * 60 + (ss ?? 0) });
+    });
+  });
+}
+
+/** CPU time the whole machine spent busy (all CPUs, /proc/stat; idle and iowait left out), in seconds. */
+function cpuBusySeconds(): number {
+  const [, ...fields] = (readFileSync("/proc/stat", "utf8").split("\n")[0] as string).trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+  const busy = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+  return busy / 100;
 }
 
 const sizesOf = (list: string) => list.split(",").map((s) => Number(s.trim()));
@@ -165,6 +214,7 @@ async function main() {
   const { values } = parseArgs({
     options: {
       "plan-only": { type: "boolean", default: false },
+      "verify-only": { type: "boolean", default: false },
       sizes: { type: "string", default: "1,10,50,100" },
       "verify-sizes": { type: "string", default: "1,5,20" },
       // The plan as it was before apply/evaluate.ts stopped taking stack traces, for comparison.
@@ -173,7 +223,9 @@ async function main() {
     },
   });
   const rounds = Number(values.rounds);
-  const plan = await planSizes(sizesOf(values.sizes), rounds);
+  const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, "utf8")) : {};
+  if (values["verify-only"] && previous.plan === undefined) throw new Error(`--verify-only keeps the plan figures of ${path.relative(ROOT, RESULTS)}, which has none`);
+  const plan = values["verify-only"] ? (previous.plan as Awaited<ReturnType<typeof planSizes>>) : await planSizes(sizesOf(values.sizes), rounds);
   console.table(
     Object.fromEntries(
       plan.by_size.map((s) => [
@@ -186,10 +238,13 @@ async function main() {
   if (plan.growth) console.log(`growth 100/10 hosts (over the one-host base): CPU x${plan.growth.cpu_ratio_100_to_10.toFixed(1)}, in-process time x${plan.growth.in_process_ratio_100_to_10.toFixed(1)}, RSS x${plan.growth.rss_ratio_100_to_10.toFixed(1)} (linear: x${plan.growth.linear_ratio})`);
   const withStackTraces = values["with-stack-traces"] ? await planSizes(sizesOf(values.sizes), 1, { SPARKS_EVAL_STACKS: "1" }) : undefined;
   if (withStackTraces) console.table(Object.fromEntries(withStackTraces.by_size.map((s) => [`${s.hosts} hosts, stack traces kept`, { "wall s": +s.wall_s.toFixed(2), "CPU s": +s.cpu_s.toFixed(2), "max RSS MB": Math.round(s.max_rss_mb) }])));
-  const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, "utf8")) : {};
   const verify = values["plan-only"] ? (previous.verify ?? { skipped: "not run yet: --plan-only" }) : await verifySizes(sizesOf(values["verify-sizes"]), rounds);
   if (!values["plan-only"] && "by_size" in verify) {
-    console.table(Object.fromEntries(verify.by_size.map((s: any) => [`${s.hosts} hosts`, { "verify s (median)": +s.seconds_median.toFixed(2), passed: s.all_passed }])));
+    console.table(
+      Object.fromEntries(
+        verify.by_size.map((s: any) => [`${s.hosts} hosts`, { "verify s (median)": +s.seconds_median.toFixed(2), "verify's CPU s": +s.client_cpu_s_median.toFixed(2), "CPU floor s": +s.cpu_floor_s_median.toFixed(2), "x floor": +s.ratio_to_cpu_floor.toFixed(2), passed: s.all_passed }]),
+      ),
+    );
     console.log(`verify ${verify.by_size[verify.by_size.length - 1].hosts} hosts / 1: x${verify.ratio_largest_to_one.toFixed(2)} (target <= x${VERIFY_TARGET_RATIO}: ${verify.target_met ? "met" : "NOT met"})`);
   }
   const result = {
