@@ -58,14 +58,22 @@ export function fleetStack(n: number): string {
   return stringify({ config: { "sparks:hostDefaults": prod.config["sparks:hostDefaults"], "sparks:hosts": hosts } });
 }
 
-function runChild(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ seconds: number; stdout: string; code: number | null }> {
+/**
+ * `tsx ARGS` in a fresh process, timed, with the CPU it and its children used: bash's `times`
+ * after it, so a child's CPU is its own, apart from the host's or another process's.
+ */
+function runChild(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ seconds: number; stdout: string; code: number | null; cpuSeconds: number }> {
+  const script = `"$0" "$@"; code=$?; times >&2; exit $code`;
   const started = process.hrtime.bigint();
   const { INIT_CWD: _startedIn, ...rest } = process.env;
   return new Promise((resolve, reject) => {
-    const child = execFile(TSX, args, { cwd: ROOT, env: { ...rest, ...env }, maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
+    const child = execFile("bash", ["-c", script, TSX, ...args], { cwd: ROOT, env: { ...rest, ...env }, maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (error && child.exitCode === null) reject(new Error(`${args.join(" ")}: ${error.message}\n${stderr}`));
-      else resolve({ seconds, stdout: stdout + (child.exitCode === 0 ? "" : stderr), code: child.exitCode });
+      // `times`: the shell's user/system time, then its children's: "0m1.234s 0m0.123s".
+      const children = stderr.trim().split("\n").at(-1)?.match(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/);
+      if ((error && child.exitCode === null) || !children) return reject(new Error(`${args.join(" ")}: ${error?.message ?? "no times output"}\n${stderr}`));
+      const [, um, us, sm, ss] = children.map(Number) as number[];
+      resolve({ seconds, stdout: stdout + (child.exitCode === 0 ? "" : stderr), code: child.exitCode, cpuSeconds: (um ?? 0) * 60 + (us ?? 0) + (sm ?? 0) * 60 + (ss ?? 0) });
     });
   });
 }
@@ -147,7 +155,7 @@ async function verifySizes(sizes: number[], rounds: number) {
     writeFileSync(file, `${JSON.stringify({ ...manifest, hosts }, null, 2)}\n`);
     for (let round = 0; round < rounds; round++) {
       const busyBefore = cpuBusySeconds();
-      const child = await runVerifyChild(file);
+      const child = await runChild(["verify/cli.ts", "--manifest", file, "--json"]);
       const cpuBusy = cpuBusySeconds() - busyBefore;
       runs.push({ hosts: n, round: round + 1, seconds: child.seconds, client_cpu_s: child.cpuSeconds, cpu_busy_s: cpuBusy, cpu_floor_s: cpuBusy / cpus().length, passed: child.code === 0 });
       console.log(
@@ -178,26 +186,6 @@ async function verifySizes(sizes: number[], rounds: number) {
       "cpu_floor_s = the CPU time the whole machine was busy during the run / its CPUs: no run on this machine can take less. A ratio to it near 1 means the run is CPU-bound here, not waiting on itself. " +
       "client_cpu_s = verify's own CPU (tsx, Node, the SSH client): the part a fleet does not spread over its hosts.",
   };
-}
-
-/**
- * `npm run verify -- --manifest FILE --json` in a shell whose `times` then reports the CPU the
- * verify process (tsx, Node, the SSH client) used: verify's own share, apart from the host's.
- */
-async function runVerifyChild(file: string): Promise<{ seconds: number; code: number | null; stdout: string; cpuSeconds: number }> {
-  const script = `"$0" verify/cli.ts --manifest "$1" --json; code=$?; times >&2; exit $code`;
-  const started = process.hrtime.bigint();
-  const { INIT_CWD: _startedIn, ...env } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = execFile("bash", ["-c", script, TSX, file], { cwd: ROOT, env, maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      // `times`: the shell's user/system time, then its children's: "0m1.234s 0m0.123s".
-      const children = stderr.trim().split("\n").at(-1)?.match(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/);
-      if ((error && child.exitCode === null) || !children) return reject(new Error(`verify of ${file}: ${error?.message ?? "no times output"}\n${stderr}`));
-      const [, um, us, sm, ss] = children.map(Number) as number[];
-      resolve({ seconds, code: child.exitCode, stdout: stdout + (child.exitCode === 0 ? "" : stderr), cpuSeconds: (um ?? 0) * 60 + (us ?? 0) + (sm ?? 0) * 60 + (ss ?? 0) });
-    });
-  });
 }
 
 /** CPU time the whole machine spent busy (all CPUs, /proc/stat; idle and iowait left out), in seconds. */

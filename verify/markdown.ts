@@ -1,6 +1,7 @@
 import { findings } from "./causes";
 import { attemptsText } from "./report";
-import type { CheckResult, HostResult, VerifyResult } from "./types";
+import { summarize } from "./run";
+import type { HostResult, VerifyResult } from "./types";
 
 /** Checks listed per host before the rest is cut to a count: a step summary stays well under GitHub's 1 MiB. */
 const MAX_HOST_LINES = 200;
@@ -39,8 +40,8 @@ function headline(result: VerifyResult): string {
 const followers = (count: number) => (count === 0 ? "" : `${count} more check${count === 1 ? "" : "s"}`);
 
 function hostDetails(host: HostResult): string[] {
-  const count = (status: CheckResult["status"]) => host.checks.filter((c) => c.status === status).length;
-  const state = host.unreachable === undefined ? `${count("pass")} passed, ${count("fail")} failed, ${count("skip")} skipped` : `unreachable: ${host.unreachable}`;
+  const { passed, failed, skipped } = summarize([host]);
+  const state = host.unreachable === undefined ? `${passed} passed, ${failed} failed, ${skipped} skipped` : `unreachable: ${host.unreachable}`;
   const shown = host.checks.slice(0, MAX_HOST_LINES).map((c) => `- ${MARK[c.status]} ${inline(c.name)}${inline(attemptsText(c))}${c.status === "skip" ? ` (${inline(c.detail ?? "not run")})` : ""}`);
   const cut = host.checks.length - shown.length;
   return [
