@@ -124,7 +124,7 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
     expect(await sh(`stat -c '%a %U %G %n' ${REDIS_ROOT}/main ${REDIS_ROOT}/main/redis.conf ${REDIS_ROOT}/main/users.acl ${REDIS_ROOT}/main/data`)).toBe(
       `750 root redis ${REDIS_ROOT}/main\n640 root redis ${REDIS_ROOT}/main/redis.conf\n640 root redis ${REDIS_ROOT}/main/users.acl\n750 redis redis ${REDIS_ROOT}/main/data\n`,
     );
-    expect(await sh(`grep -c ${posixQuote(secret)} ${REDIS_ROOT}/main/users.acl ${REDIS_ROOT}/main/redis.conf || true`)).toBe(`${REDIS_ROOT}/main/users.acl:0\n${REDIS_ROOT}/main/redis.conf:0\n`);
+    expect(await sh(`grep -cF -e ${posixQuote(secret)} ${REDIS_ROOT}/main/users.acl ${REDIS_ROOT}/main/redis.conf || true`)).toBe(`${REDIS_ROOT}/main/users.acl:0\n${REDIS_ROOT}/main/redis.conf:0\n`);
     expect(await sh("systemctl is-enabled spark-redis@main")).toBe("enabled\n");
     expect(await sh(`btrfs subvolume show ${REDIS_ROOT}/main | head -1`)).toContain("main");
     expect(await sh(`ls ${REDIS_ROOT}/main/data/appendonlydir`)).toMatch(/appendonly\.aof\.manifest/);
@@ -333,7 +333,7 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
         expect(r.stderr).toContain("WRONGPASS");
         expect(r.code).toBe(1);
       } finally {
-        await sh(`echo ${posixQuote(secret)} > ${TOOL_PASSWORD}`);
+        await sh(`printf "%s\\n" ${posixQuote(secret)} > ${TOOL_PASSWORD}`);
       }
       expect([await sh(FOOTPRINT), await sourceState("main")]).toEqual(before);
     });
