@@ -12,6 +12,7 @@ const status = (name: string, port: number, source: string | null) =>
 
 const REDIS: RedisExpectation = {
   listen: "127.0.0.1",
+  clients: [],
   appendfsync: "everysec",
   save: "300 100",
   maxmemory: 67108864,

@@ -30,7 +30,7 @@ const recorded = {
   noPasswordFile: err(1, "cat: /etc/sparks/spark-pg/main.password: No such file or directory\n"),
 };
 
-const PG: SparkPgExpectation = { version: 15, listen: "127.0.0.1", instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] };
+const PG: SparkPgExpectation = { version: 15, listen: "127.0.0.1", clients: [], instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] };
 const MAIN_ONLY: SparkPgExpectation = { ...PG, instances: [{ name: "main" }] };
 
 type Answers = Partial<Record<"status" | "active" | "enabled" | "ss" | "own" | "wrong" | "unknown", ExecResult>>;
