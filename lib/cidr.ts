@@ -51,3 +51,9 @@ export function parseCidr(text: string): Cidr | { error: string } {
 export function cidrKey(cidr: Cidr): string {
   return `${cidr.family}:${addressBytes(cidr.address, cidr.family).join(".")}/${cidr.prefix}`;
 }
+
+/** One key per IP address however it is written (`2001:DB8:0:0:0:0:0:1` and `2001:db8::1`); the text itself when it is no address. */
+export function ipKey(address: string): string {
+  const family = isIP(address);
+  return family === 0 ? address : `${family}:${addressBytes(address, family as 4 | 6).join(".")}`;
+}
