@@ -196,10 +196,11 @@ def check_listen(value: str) -> str | None:
 
     for family in (socket.AF_INET, socket.AF_INET6):
         try:
-            socket.inet_pton(family, value)
-            return None
+            packed = socket.inet_pton(family, value)
         except OSError:
             continue
+        # A wildcard opens every interface, and its pg_hba rule would match no client.
+        return f"must be a concrete address, not the wildcard {value!r}" if not any(packed) else None
     return f"must be one IP address, found {value!r}"
 
 

@@ -43,6 +43,11 @@ describe("spark-pg renders TLS-only access", () => {
     expect(uri(16)).toBe("postgresql://main:pw@10.0.0.5:25432/app?sslmode=verify-full&sslrootcert=/etc/sparks/tls/ca.crt&require_auth=scram-sha-256");
   });
 
+  it("refuses a wildcard listen address in its config file", () => {
+    expect(python("from sparks_host.instances import check_listen\nprint(check_listen('0.0.0.0'), '|', check_listen('::'), '|', check_listen('10.0.0.5'))").trim())
+      .toBe("must be a concrete address, not the wildcard '0.0.0.0' | must be a concrete address, not the wildcard '::' | None");
+  });
+
   it("refuses a client network with host bits set in its config file", () => {
     expect(python("from sparks_host.instances import check_clients\nprint(check_clients(['10.0.0.0/8']), '|', check_clients(['10.0.0.1/8']))").trim())
       .toBe("None | must be a list of networks ADDRESS/PREFIX without host bits, found '10.0.0.1/8'");
