@@ -9,8 +9,8 @@ export const HOST_TOOLS_DIR = path.join(__dirname, "..", "host-tools");
 
 /** Each host tool's files, relative to HOST_TOOLS_DIR; the entry (the tool's name) first. */
 export const HOST_TOOL_FILES = {
-  "spark-pg": ["spark-pg", "sparks_host/__init__.py", "sparks_host/cli.py", "sparks_host/instances.py", "sparks_host/pg.py", "sparks_host/pgwire.py"],
-  "spark-redis": ["spark-redis", "sparks_host/__init__.py", "sparks_host/cli.py", "sparks_host/instances.py", "sparks_host/redis.py", "sparks_host/resp.py"],
+  "spark-pg": ["spark-pg", "sparks_host/__init__.py", "sparks_host/cli.py", "sparks_host/instances.py", "sparks_host/pg.py", "sparks_host/pgwire.py", "sparks_host/tls.py"],
+  "spark-redis": ["spark-redis", "sparks_host/__init__.py", "sparks_host/cli.py", "sparks_host/instances.py", "sparks_host/redis.py", "sparks_host/resp.py", "sparks_host/tls.py"],
 } as const;
 export type HostToolName = keyof typeof HOST_TOOL_FILES;
 

@@ -62,11 +62,11 @@ export function hostToolCommand(name: string, args: HostToolArgs, opts: pulumi.C
 /**
  * One command per declared instance (`<tool> ensure`, destroyed with `<tool> destroy`), in order; a
  * fork depends on its source. `settings` (readable `key=value` lines in the header) re-run every
- * ensure when one changes, and ensure applies them with a restart.
+ * ensure when one changes, and ensure applies them as `onChange` says (default: with a restart).
  */
 export function toolInstanceCommands(
   name: string,
-  args: { host: Host; tool: HostToolName; instances: readonly ToolInstanceArgs[]; settings?: readonly string[]; forkLimitBytes?: number },
+  args: { host: Host; tool: HostToolName; instances: readonly ToolInstanceArgs[]; settings?: readonly string[]; onChange?: string; forkLimitBytes?: number },
   opts: pulumi.CustomResourceOptions & { dependsOn: pulumi.Resource[] },
 ): void {
   const created = new Map<string, pulumi.Resource>();
@@ -87,7 +87,7 @@ export function toolInstanceCommands(
             FORK_OF: instance.forkOf ?? "",
             // Here so that a new limit re-runs ensure, which sets it on the fork.
             ...(instance.forkOf !== undefined && (args.forkLimitBytes ?? 0) > 0 ? { FORK_LIMIT: formatSize(args.forkLimitBytes ?? 0) } : {}),
-            ...(args.settings ? { SETTINGS: args.settings, ON_CHANGE: "SETTINGS: restarts the instance" } : {}),
+            ...(args.settings ? { SETTINGS: args.settings, ON_CHANGE: args.onChange ?? "SETTINGS: restarts the instance" } : {}),
           },
         },
         delete: { script: "host-tool/instance.delete.sh", params },

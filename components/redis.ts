@@ -5,6 +5,7 @@ import type { RedisExpectation } from "../verify/manifest";
 import type { BtrfsVolume } from "./btrfs-volume";
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
+import { type HostTls, TLS_DIR } from "./host-tls";
 import { expectedInstances, hostToolCommand, type ToolInstanceArgs, toolInstanceCommands } from "./host-tool";
 const TOOL = "spark-redis" as const;
 
@@ -27,8 +28,12 @@ export interface RedisArgs {
   volume: BtrfsVolume;
   /** Subvolume of `volume` that is the instance root; each instance is a subvolume nested in it. */
   subvolume: string;
-  /** The one IP address every instance listens on. */
+  /** The one IP address every instance listens on (TLS only). */
   listen: string;
+  /** Networks (CIDRs) whose clients may connect, besides the host itself; carried for the host firewall. Default none. */
+  clients?: string[];
+  /** The host's server certificate, which every instance serves; the tool is installed after it exists. */
+  tls: HostTls;
   /** Port pool of the instances, both ends included. */
   ports: { from: number; to: number };
   /** What each fork may write of its own, in bytes (the tool's fork_limit_bytes); default 0, no limit. */
@@ -65,9 +70,11 @@ export class Redis extends SparksComponent {
       maxmemory: args.maxmemoryBytes ?? 0,
       maxmemoryPolicy: args.maxmemoryPolicy ?? "noeviction",
     };
+    const clients = args.clients ?? [];
     this.expected = {
       listen: args.listen,
       root: { volume: args.volume.expected.name, subvolume: args.subvolume },
+      clients,
       ...settings,
       instances: expectedInstances(instances, args.forkLimitBytes ?? 0),
     };
@@ -77,6 +84,7 @@ export class Redis extends SparksComponent {
     const config = {
       root,
       listen: args.listen,
+      clients,
       ports: [args.ports.from, args.ports.to],
       appendfsync: settings.appendfsync,
       save: settings.save,
@@ -89,10 +97,11 @@ export class Redis extends SparksComponent {
       `save=${settings.save}`,
       `maxmemory=${settings.maxmemory === 0 ? "0 (no limit)" : formatSize(settings.maxmemory)}`,
       `maxmemory-policy=${settings.maxmemoryPolicy}`,
+      `tls=tls-port only, certificate ${TLS_DIR}/current`,
     ];
 
     const packages = this.createPackages(name, args);
-    const tool = hostToolCommand(name, { host: args.host, tool: TOOL, config, root }, { parent: this, dependsOn: [packages, rootReady] });
+    const tool = hostToolCommand(name, { host: args.host, tool: TOOL, config, root }, { parent: this, dependsOn: [packages, rootReady, args.tls.ready] });
     toolInstanceCommands(name, { host: args.host, tool: TOOL, instances, settings: settingLines, forkLimitBytes: args.forkLimitBytes }, { parent: this, dependsOn: [tool, rootReady] });
     this.registerOutputs({});
   }

@@ -4,6 +4,7 @@ import type { SparkPgExpectation } from "../verify/manifest";
 import type { BtrfsVolume } from "./btrfs-volume";
 import type { Host } from "./host";
 import { hostCommand } from "./host-command";
+import { type HostTls, TLS_DIR } from "./host-tls";
 import { expectedInstances, hostToolCommand, type ToolInstanceArgs, toolInstanceCommands } from "./host-tool";
 
 const TOOL = "spark-pg" as const;
@@ -23,6 +24,10 @@ export interface SparkPgArgs {
   subvolume: string;
   /** The one IP address every instance listens on. */
   listen: string;
+  /** Networks (CIDRs) whose clients may connect, over TLS only, besides the host itself; default none. */
+  clients?: string[];
+  /** The host's server certificate, which every instance serves; the tool is installed after it exists. */
+  tls: HostTls;
   /** Port pool of the instances, both ends included. */
   ports: { from: number; to: number };
   /** What each fork may write of its own, in bytes (the tool's fork_limit_bytes); default 0, no limit. */
@@ -44,10 +49,12 @@ export class SparkPg extends SparksComponent {
   constructor(name: string, args: SparkPgArgs, opts?: pulumi.ComponentResourceOptions) {
     super(SparkPg.TYPE, name, opts);
     const instances = args.instances ?? [];
+    const clients = args.clients ?? [];
     this.expected = {
       version: args.version,
       listen: args.listen,
       root: { volume: args.volume.expected.name, subvolume: args.subvolume },
+      clients,
       instances: expectedInstances(instances, args.forkLimitBytes ?? 0),
     };
     const rootReady = args.volume.subvolumeReady[args.subvolume];
@@ -56,9 +63,22 @@ export class SparkPg extends SparksComponent {
 
     const packages = this.createPackages(name, args);
     const forkLimit = args.forkLimitBytes ? { fork_limit_bytes: args.forkLimitBytes } : {};
-    const config = { version: args.version, root, listen: args.listen, ports: [args.ports.from, args.ports.to], ...forkLimit };
-    const tool = hostToolCommand(name, { host: args.host, tool: TOOL, config, root }, { parent: this, dependsOn: [packages, rootReady] });
-    toolInstanceCommands(name, { host: args.host, tool: TOOL, instances, forkLimitBytes: args.forkLimitBytes }, { parent: this, dependsOn: [tool, rootReady] });
+    const config = { version: args.version, root, listen: args.listen, clients, ports: [args.ports.from, args.ports.to], ...forkLimit };
+    const tool = hostToolCommand(name, { host: args.host, tool: TOOL, config, root }, { parent: this, dependsOn: [packages, rootReady, args.tls.ready] });
+    // pg_hba.conf and the TLS settings are reloadable: ensure rewrites them and reloads.
+    const settings = [`clients=${clients.length === 0 ? "(the host itself only)" : clients.join(",")}`, `tls=hostssl only, certificate ${TLS_DIR}/current`];
+    toolInstanceCommands(
+      name,
+      {
+        host: args.host,
+        tool: TOOL,
+        instances,
+        settings,
+        onChange: "SETTINGS: reloads the instance (restarts one started before it could read the certificate)",
+        forkLimitBytes: args.forkLimitBytes,
+      },
+      { parent: this, dependsOn: [tool, rootReady] },
+    );
     this.registerOutputs({});
   }
 

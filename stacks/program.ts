@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BtrfsVolume } from "../components/btrfs-volume";
 import { Host } from "../components/host";
+import { HostTls } from "../components/host-tls";
 import { SparkPg } from "../components/spark-pg";
 import { parseSize } from "../lib/size";
 import { redisFromConfig } from "./redis-program";
@@ -8,21 +9,35 @@ import type { HostExpectation, VerifyManifest } from "../verify/manifest";
 import { deployKvm } from "./kvm-program";
 import { loadStackConfig, type ResolvedHost } from "./config";
 
-/**
- * The whole deploy: every host of the stack with what it carries. Returns the verify manifest,
- * which the entry point exports as a stack output.
- */
-export function deployStack(): VerifyManifest {
+/** What the entry point exports as stack outputs. */
+export interface StackOutputs {
+  /** What verify checks on every host. */
+  verifyManifest: VerifyManifest;
+  /** Each host's CA certificate (PEM, public), by host name: what the services' clients trust. Only hosts that serve TLS. */
+  tlsCaCertificates: Record<string, pulumi.Output<string>>;
+}
+
+/** The whole deploy: every host of the stack with what it carries, and what the stack exports. */
+export function deployStack(): StackOutputs {
   const { hosts, converge } = loadStackConfig();
+  const deployed = hosts.map((host) => deployHost(host, converge));
   return {
-    version: 1,
-    project: pulumi.getProject(),
-    stack: pulumi.getStack(),
-    hosts: hosts.map((host) => deployHost(host, converge)),
+    verifyManifest: {
+      version: 1,
+      project: pulumi.getProject(),
+      stack: pulumi.getStack(),
+      hosts: deployed.map((d) => d.expected),
+    },
+    tlsCaCertificates: Object.fromEntries(deployed.flatMap((d) => (d.tls ? [[d.expected.name, d.tls.caCertificate]] : []))),
   };
 }
 
-function deployHost({ config, connection }: ResolvedHost, converge: string): HostExpectation {
+/** The services' listen addresses, each once: what the host's server certificate names. */
+function serviceAddresses(config: ResolvedHost["config"]): string[] {
+  return [...new Set([config.sparkPg?.listen, config.redis?.listen].filter((a): a is string => a !== undefined))];
+}
+
+function deployHost({ config, connection }: ResolvedHost, converge: string): { expected: HostExpectation; tls?: HostTls } {
   const host = new Host(config.name, {
     address: connection.address,
     port: connection.port,
@@ -36,6 +51,11 @@ function deployHost({ config, connection }: ResolvedHost, converge: string): Hos
     (volume) => new BtrfsVolume(`${config.name}-${volume.name}`, { host, ...volume }, { parent: host }),
   );
   const volumesByName = Object.fromEntries((config.btrfs?.volumes ?? []).map((v, i) => [v.name, volumes[i]]));
+  const addresses = serviceAddresses(config);
+  const tls =
+    addresses.length === 0
+      ? undefined
+      : new HostTls(`${config.name}-tls`, { host, addresses, validDays: config.tls?.validDays, renewDays: config.tls?.renewDays, verifyDays: config.tls?.verifyDays }, { parent: host });
   const pg = config.sparkPg;
   const sparkPg =
     pg &&
@@ -48,14 +68,17 @@ function deployHost({ config, connection }: ResolvedHost, converge: string): Hos
         volume: volumes[(config.btrfs?.volumes ?? []).findIndex((v) => v.name === pg.volume)],
         subvolume: pg.subvolume,
         listen: pg.listen,
+        clients: pg.clients,
+        // Made whenever the host runs a service.
+        tls: tls as HostTls,
         ports: pg.ports,
         forkLimitBytes: pg.forkLimit === undefined ? 0 : parseSize(pg.forkLimit),
         instances: pg.instances,
       },
       { parent: host },
     );
-  const redis = redisFromConfig(config, host, volumes);
-  return {
+  const redis = redisFromConfig(config, host, volumes, tls);
+  const expected: HostExpectation = {
     name: config.name,
     ssh: {
       address: connection.address,
@@ -69,5 +92,7 @@ function deployHost({ config, connection }: ResolvedHost, converge: string): Hos
     ...(sparkPg ? { sparkPg: sparkPg.expected } : {}),
     ...(redis ? { redis: redis.expected } : {}),
     ...(config.kvm ? { kvm: deployKvm(config.name, host, volumesByName, config.kvm) } : {}),
+    ...(tls ? { tls: tls.expected } : {}),
   };
+  return { expected, tls };
 }

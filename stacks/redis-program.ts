@@ -1,13 +1,15 @@
 import type { BtrfsVolume } from "../components/btrfs-volume";
 import type { Host } from "../components/host";
+import type { HostTls } from "../components/host-tls";
 import { DEFAULT_SAVE, Redis } from "../components/redis";
 import { parseSize } from "../lib/size";
 import type { HostConfig } from "./types";
 
 /** The host's Redis component from its validated `redis` config, or undefined when it declares none. */
-export function redisFromConfig(config: HostConfig, host: Host, volumes: BtrfsVolume[]): Redis | undefined {
+export function redisFromConfig(config: HostConfig, host: Host, volumes: BtrfsVolume[], tls: HostTls | undefined): Redis | undefined {
   const redis = config.redis;
   if (redis === undefined) return undefined;
+  if (tls === undefined) throw new Error(`${config.name}: redis needs the host's TLS certificates`);
   const save = redis.persistence?.save;
   return new Redis(
     `${config.name}-redis`,
@@ -17,6 +19,8 @@ export function redisFromConfig(config: HostConfig, host: Host, volumes: BtrfsVo
       volume: volumes[(config.btrfs?.volumes ?? []).findIndex((v) => v.name === redis.volume)],
       subvolume: redis.subvolume,
       listen: redis.listen,
+      clients: redis.clients,
+      tls,
       ports: redis.ports,
       forkLimitBytes: redis.forkLimit === undefined ? 0 : parseSize(redis.forkLimit),
       persistence: {

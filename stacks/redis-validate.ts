@@ -1,5 +1,5 @@
 import type { HostConfig } from "./types";
-import { forkLimitErrors, instanceListErrors, listenErrors, portPoolErrors, serviceStorage } from "./service-instances-validate";
+import { clientsErrors, forkLimitErrors, instanceListErrors, listenErrors, portPoolErrors, serviceStorage } from "./service-instances-validate";
 import type { ConfigError, DeepPartial } from "./validate";
 
 /** `default` is Redis' own unauthenticated ACL user, `sparks-tool` spark-redis' own; the host tool refuses them too. */
@@ -17,7 +17,7 @@ export function redisErrors(host: DeepPartial<HostConfig> | undefined, at: strin
   if (subvolume !== undefined && typeof mode === "string" && /^[0-7]+$/.test(mode) && (parseInt(mode, 8) & 0o001) === 0) {
     errors.push({ path: `${at}.subvolume`, message: `subvolume "${subvolume.name}" has mode ${mode}: the redis user needs o+x on it (e.g. "0755" or "0711")` });
   }
-  errors.push(...listenErrors(redis.listen, at), ...forkLimitErrors(redis.forkLimit, subvolume, at));
+  errors.push(...listenErrors(redis.listen, at), ...clientsErrors(redis.clients, redis.listen, at), ...forkLimitErrors(redis.forkLimit, subvolume, at));
   const instances = list(redis.instances);
   errors.push(...portPoolErrors(redis.ports, instances.length, at));
   const from = redis.ports?.from;

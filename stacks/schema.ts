@@ -85,6 +85,17 @@ const hostSchema: JSONSchemaType<HostConfig> = {
     sparkPg: { ...sparkPgSchema, nullable: true },
     redis: { ...redisSchema, nullable: true },
     kvm: { ...kvmSchema, nullable: true },
+    tls: {
+      type: "object",
+      additionalProperties: false,
+      required: [],
+      properties: {
+        validDays: { type: "integer", minimum: 2, maximum: 825, nullable: true },
+        renewDays: { type: "integer", minimum: 1, maximum: 824, nullable: true },
+        verifyDays: { type: "integer", minimum: 0, maximum: 823, nullable: true },
+      },
+      nullable: true,
+    },
   },
 };
 

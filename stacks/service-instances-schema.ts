@@ -17,6 +17,8 @@ export const serviceInstancesProperties = {
   volume: { type: "string", pattern: patterns.name },
   subvolume: { type: "string", pattern: patterns.name },
   listen: { type: "string", pattern: patterns.ipAddress },
+  // Parsed by lib/cidr.ts in validation, which names what is wrong with each.
+  clients: { type: "array", items: { type: "string", minLength: 1, maxLength: 64 }, nullable: true },
   ports: portPoolSchema,
   forkLimit: { type: "string", pattern: patterns.size, nullable: true },
 } as const;

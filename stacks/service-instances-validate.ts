@@ -1,4 +1,5 @@
 import { BlockList, isIP } from "node:net";
+import { cidrKey, parseCidr } from "../lib/cidr";
 import type { BtrfsVolumeConfig, HostConfig, PortRange, RedisInstanceConfig, SparkPgInstanceConfig, SubvolumeConfig } from "./types";
 import type { ConfigError, DeepPartial } from "./validate";
 
@@ -39,6 +40,30 @@ export function listenErrors(listen: unknown, at: string): ConfigError[] {
     return [{ path: `${at}.listen`, message: `"${listen}" is a wildcard: give the host's own address on the network its clients use` }];
   }
   return [];
+}
+
+/**
+ * Each client network parses as a CIDR of listen's family (a client of the other family could never
+ * reach the one address the instances listen on), and none is written twice.
+ */
+export function clientsErrors(clients: unknown, listen: unknown, at: string): ConfigError[] {
+  if (!Array.isArray(clients)) return [];
+  const listenFamily = typeof listen === "string" ? isIP(listen) : 0;
+  const seen = new Map<string, number>();
+  return clients.flatMap((text, i): ConfigError[] => {
+    const path = `${at}.clients[${i}]`;
+    if (typeof text !== "string") return [];
+    const cidr = parseCidr(text);
+    if ("error" in cidr) return [{ path, message: cidr.error }];
+    if (listenFamily !== 0 && cidr.family !== listenFamily) {
+      return [{ path, message: `"${text}" is an IPv${cidr.family} network, but listen ${listen} is IPv${listenFamily}: no such client can reach it` }];
+    }
+    const key = cidrKey(cidr);
+    const first = seen.get(key);
+    if (first !== undefined) return [{ path, message: `"${text}" is the network of clients[${first}] again` }];
+    seen.set(key, i);
+    return [];
+  });
 }
 
 /** A fork limit is a btrfs qgroup limit: it needs quotas on the volume, which a subvolume `limit` turns on. */

@@ -31,6 +31,18 @@ export interface HostConfig {
   redis?: RedisConfig;
   /** KVM guests (libvirt) and what they need on the host; default none. */
   kvm?: KvmConfig;
+  /** The host's own CA and server certificate, which spark-pg and spark-redis serve; default TlsConfig's defaults. */
+  tls?: TlsConfig;
+}
+
+/** Lifetimes of the host's server certificate, in days (components/scripts/host/tls.sh). */
+export interface TlsConfig {
+  /** How long a new server certificate is valid; default 90. */
+  validDays?: number;
+  /** Re-issue when fewer days than this are left (on a deploy, or by the daily renew timer); default 30. */
+  renewDays?: number;
+  /** Verify fails when fewer days than this are left (the renewal has not happened); default 14. */
+  verifyDays?: number;
 }
 
 /**
@@ -101,6 +113,11 @@ export interface SparkPgConfig {
   subvolume: string;
   /** The one IP address every instance listens on. */
   listen: string;
+  /**
+   * Networks whose clients may connect (CIDRs of listen's family, e.g. "10.20.0.0/16"), over TLS
+   * only; the host's own address always may. Default none: the host itself only.
+   */
+  clients?: string[];
   /** Port pool the instances' ports are taken from, both ends included. */
   ports: PortRange;
   /**
@@ -133,6 +150,11 @@ export interface RedisConfig {
   subvolume: string;
   /** The one IP address every instance listens on. */
   listen: string;
+  /**
+   * Networks whose clients may connect (CIDRs of listen's family, e.g. "10.20.0.0/16"), over TLS
+   * only; the host's own address always may. Default none: the host itself only.
+   */
+  clients?: string[];
   /** Port pool the instances' ports are taken from, both ends included. */
   ports: PortRange;
   /**

@@ -2,8 +2,9 @@ import Ajv from "ajv";
 import { describeAjvError, type PathError } from "../lib/schema-errors";
 import { redisErrors } from "./redis-validate";
 import { kvmErrors } from "./kvm-validate";
-import { forkLimitErrors, instanceListErrors, listenErrors, portPoolErrors, serviceStorage } from "./service-instances-validate";
+import { clientsErrors, forkLimitErrors, instanceListErrors, listenErrors, portPoolErrors, serviceStorage } from "./service-instances-validate";
 import { stackConfigSchema } from "./schema";
+import { tlsErrors } from "./tls-validate";
 import type { HostConfig, StackConfig } from "./types";
 
 /** One broken rule, located by its config path, e.g. `hosts[1].btrfs.volumes[0].device`. */
@@ -132,6 +133,7 @@ function crossFieldErrors(config: DeepPartial<StackConfig>): ConfigError[] {
     errors.push(...sparkPgErrors(host, `hosts[${h}].sparkPg`));
     errors.push(...redisErrors(host, `hosts[${h}].redis`));
     errors.push(...kvmErrors(host, `hosts[${h}].kvm`));
+    errors.push(...tlsErrors(host?.tls, `hosts[${h}].tls`));
   });
   return errors;
 }
@@ -157,7 +159,7 @@ function sparkPgErrors(host: DeepPartial<HostConfig> | undefined, at: string): C
   const pg = host?.sparkPg;
   if (pg == null || typeof pg !== "object") return [];
   const { volume, subvolume, errors } = serviceStorage(host, pg, at);
-  errors.push(...listenErrors(pg.listen, at), ...forkLimitErrors(pg.forkLimit, subvolume, at));
+  errors.push(...listenErrors(pg.listen, at), ...clientsErrors(pg.clients, pg.listen, at), ...forkLimitErrors(pg.forkLimit, subvolume, at));
   const instances = list(pg.instances);
   errors.push(...portPoolErrors(pg.ports, instances.length, at));
   errors.push(...instanceListErrors(instances, at, volume, { names: RESERVED_PG_NAMES, by: `Postgres (${RESERVED_PG_NAMES.join(", ")})` }));

@@ -10,6 +10,7 @@ import type {
   SparkPgInstanceExpectation,
   SshTarget,
   SubvolumeExpectation,
+  TlsExpectation,
   VerifyManifest,
 } from "./manifest";
 import { kvmExpectationSchema } from "./kvm-manifest-schema";
@@ -72,14 +73,29 @@ const serviceRootSchema: JSONSchemaType<ServiceRoot> = {
   properties: { volume: { type: "string", pattern: patterns.name }, subvolume: { type: "string", pattern: patterns.name } },
 };
 
+const tlsSchema: JSONSchemaType<TlsExpectation> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["caFile", "certFile", "addresses", "verifyDays"],
+  properties: {
+    caFile: { type: "string", pattern: patterns.absolutePath },
+    certFile: { type: "string", pattern: patterns.absolutePath },
+    addresses: { type: "array", minItems: 1, items: { type: "string", pattern: patterns.ipAddress } },
+    verifyDays: { type: "integer", minimum: 0 },
+  },
+};
+
+const clientsSchema = { type: "array", items: { type: "string", pattern: "^[0-9A-Fa-f.:]+/[0-9]{1,3}$" } } as const;
+
 const sparkPgSchema: JSONSchemaType<SparkPgExpectation> = {
   type: "object",
   additionalProperties: false,
-  required: ["version", "listen", "instances"],
+  required: ["version", "listen", "clients", "instances"],
   properties: {
     version: { type: "integer", minimum: 10, maximum: 99 },
     listen: { type: "string", pattern: patterns.ipAddress },
     root: { ...serviceRootSchema, nullable: true },
+    clients: clientsSchema,
     instances: { type: "array", items: instanceSchema },
   },
 };
@@ -87,10 +103,11 @@ const sparkPgSchema: JSONSchemaType<SparkPgExpectation> = {
 const redisExpectationSchema: JSONSchemaType<RedisExpectation> = {
   type: "object",
   additionalProperties: false,
-  required: ["listen", "appendfsync", "save", "maxmemory", "maxmemoryPolicy", "instances"],
+  required: ["listen", "clients", "appendfsync", "save", "maxmemory", "maxmemoryPolicy", "instances"],
   properties: {
     listen: { type: "string", pattern: patterns.ipAddress },
     root: { ...serviceRootSchema, nullable: true },
+    clients: clientsSchema,
     appendfsync: { type: "string", enum: ["always", "everysec", "no"] },
     save: { type: "string", pattern: "^(\\d+ \\d+( \\d+ \\d+)*)?$" },
     maxmemory: { type: "integer", minimum: 0 },
@@ -111,6 +128,7 @@ const hostSchema: JSONSchemaType<HostExpectation> = {
     sparkPg: { ...sparkPgSchema, nullable: true },
     redis: { ...redisExpectationSchema, nullable: true },
     kvm: { ...kvmExpectationSchema, nullable: true },
+    tls: { ...tlsSchema, nullable: true },
   },
 };
 

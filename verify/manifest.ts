@@ -29,6 +29,19 @@ export interface HostExpectation {
   redis?: RedisExpectation;
   /** KVM guests; absent when the host runs none. */
   kvm?: KvmExpectation;
+  /** The host's server certificate, which spark-pg and spark-redis serve; absent when the host runs neither. */
+  tls?: TlsExpectation;
+}
+
+export interface TlsExpectation {
+  /** The host CA's certificate: the server certificate must be signed by it, and clients verify with it. */
+  caFile: string;
+  /** The server certificate in use. */
+  certFile: string;
+  /** IP addresses the server certificate must name (subjectAltName), exactly these. */
+  addresses: string[];
+  /** Verify fails when the server certificate expires within this many days. */
+  verifyDays: number;
 }
 
 export interface SshTarget {
@@ -80,6 +93,8 @@ export interface SparkPgExpectation {
   listen: string;
   /** Where the instances live: their checks follow from that subvolume's. Absent in older manifests. */
   root?: ServiceRoot;
+  /** Networks whose clients may connect over TLS, besides the host itself (CIDRs). */
+  clients: string[];
   instances: SparkPgInstanceExpectation[];
 }
 
@@ -96,6 +111,8 @@ export interface RedisExpectation {
   listen: string;
   /** Where the instances live: their checks follow from that subvolume's. Absent in older manifests. */
   root?: ServiceRoot;
+  /** Networks whose clients may connect over TLS, besides the host itself (CIDRs). */
+  clients: string[];
   /** `CONFIG GET appendfsync` of every instance (AOF itself must be on). */
   appendfsync: string;
   /** `CONFIG GET save` of every instance, as Redis prints it ("3600 1 300 100", "" for none). */

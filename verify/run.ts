@@ -10,6 +10,7 @@ import { checkSparkPg, plannedSparkPgChecks } from "./checks/spark-pg";
 import { checkSparkPgDeep, plannedSparkPgDeepChecks } from "./checks/spark-pg-deep";
 import { checkRedis, plannedRedisChecks } from "./checks/redis";
 import { checkRedisDeep, plannedRedisDeepChecks } from "./checks/redis-deep";
+import { checkTls, plannedTlsChecks } from "./checks/tls";
 import type { HostExpectation, VerifyManifest } from "./manifest";
 import type { CheckResult, Exec, HostResult, PlannedCheck, Summary, VerifyResult } from "./types";
 
@@ -105,18 +106,21 @@ export async function runHostChecks(exec: Exec, host: HostExpectation, checks: H
   const sudo = host.ssh.user !== "root";
   const groups = await Promise.all([checkHost(exec, host), ...host.btrfsVolumes.map((v) => checkBtrfsVolume(exec, v, { sudo }))]);
   // After the others, not beside them: a burst of channels beyond what sshd has released yet is refused.
-  const sparkPg = host.sparkPg ? await checkSparkPg(exec, host.sparkPg, { sudo }) : [];
+  const tls = host.tls ? await checkTls(exec, host.tls, { sudo }) : [];
+  const caFile = host.tls?.caFile;
+  const sparkPg = host.sparkPg ? await checkSparkPg(exec, host.sparkPg, { sudo, caFile }) : [];
   const kvm = host.kvm ? await checkKvm(exec, host.kvm, { sudo }) : [];
-  const deep = host.sparkPg && checks.deep ? await checkSparkPgDeep(exec, host.sparkPg, { sudo }) : [];
-  const redis = host.redis ? await checkRedis(exec, host.redis, { sudo }) : [];
-  const redisDeep = host.redis && checks.deep ? await checkRedisDeep(exec, host.redis, { sudo }) : [];
-  return [...groups.flat(), ...sparkPg, ...kvm, ...deep, ...redis, ...redisDeep];
+  const deep = host.sparkPg && checks.deep ? await checkSparkPgDeep(exec, host.sparkPg, { sudo, caFile }) : [];
+  const redis = host.redis ? await checkRedis(exec, host.redis, { sudo, caFile }) : [];
+  const redisDeep = host.redis && checks.deep ? await checkRedisDeep(exec, host.redis, { sudo, caFile }) : [];
+  return [...groups.flat(), ...tls, ...sparkPg, ...kvm, ...deep, ...redis, ...redisDeep];
 }
 
 export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = {}): PlannedCheck[] {
   return [
     ...plannedHostChecks(host),
     ...host.btrfsVolumes.flatMap(plannedBtrfsVolumeChecks),
+    ...(host.tls ? plannedTlsChecks(host.tls) : []),
     ...(host.sparkPg ? plannedSparkPgChecks(host.sparkPg) : []),
     ...(host.kvm ? plannedKvmChecks(host.kvm) : []),
     ...(host.sparkPg && checks.deep ? plannedSparkPgDeepChecks(host.sparkPg) : []),

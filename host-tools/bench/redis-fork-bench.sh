@@ -11,15 +11,17 @@ root=$(python3 -c 'import json; print(json.load(open("/etc/sparks/spark-redis.js
 port=$(spark-redis status "$source" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])')
 password=$(cat "/etc/sparks/spark-redis/$source.password")
 tool_password=$(cat /etc/sparks/spark-redis/_tool.password)
-cli() { REDISCLI_AUTH=$password redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" --user "$source" "$@"; }
+# Instances speak TLS only (the host certificate, sparks_host/tls.py).
+tls=(--tls --cacert /etc/sparks/tls/ca.crt)
+cli() { REDISCLI_AUTH=$password redis-cli --no-auth-warning "${tls[@]}" -h 127.0.0.1 -p "$port" --user "$source" "$@"; }
 # INFO, BGREWRITEAOF and the --rdb copy are admin commands: the host's own user, not the tenant's.
-admin_cli() { REDISCLI_AUTH=$tool_password redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" --user sparks-tool "$@"; }
+admin_cli() { REDISCLI_AUTH=$tool_password redis-cli --no-auth-warning "${tls[@]}" -h 127.0.0.1 -p "$port" --user sparks-tool "$@"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 info() { admin_cli INFO "$1" | tr -d '\r' | sed -n "s/^$2://p"; }
 
 echo "filling $source with $keys keys (the key names redis-benchmark -r $keys writes)" >&2
-python3 - "$keys" <<'PY' | REDISCLI_AUTH=$password redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" --user "$source" --pipe >&2
+python3 - "$keys" <<'PY' | REDISCLI_AUTH=$password redis-cli --no-auth-warning "${tls[@]}" -h 127.0.0.1 -p "$port" --user "$source" --pipe >&2
 import sys
 n = int(sys.argv[1]); value = b"v" * 100; out = sys.stdout.buffer
 for i in range(n):
@@ -32,7 +34,7 @@ echo "{\"keys\": $(cli DBSIZE), \"used_memory\": $(info memory used_memory), \"a
 
 echo "load: redis-benchmark -t set -r $keys -d 100 -c 4, throughout" >&2
 # redis-benchmark takes a password only as -a: on its command line, for as long as the load runs.
-redis-benchmark -h 127.0.0.1 -p "$port" --user "$source" -a "$password" -t set -r "$keys" -d 100 -c 4 -n 1000000000 -q >/dev/null 2>&1 &
+redis-benchmark "${tls[@]}" -h 127.0.0.1 -p "$port" --user "$source" -a "$password" -t set -r "$keys" -d 100 -c 4 -n 1000000000 -q >/dev/null 2>&1 &
 load=$!
 trap 'kill $load 2>/dev/null || true' EXIT
 sleep 5
@@ -45,7 +47,7 @@ for i in $(seq 1 "$runs"); do
   fork_port=$(python3 -c 'import json; print(json.load(open("/tmp/fork.json"))["port"])')
   fork_password=$(cat "/etc/sparks/spark-redis/$name.password")
   returned=$(now)
-  until n=$(REDISCLI_AUTH=$fork_password redis-cli --no-auth-warning -h 127.0.0.1 -p "$fork_port" --user "$name" DBSIZE 2>/dev/null) && [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge "$keys" ]; do sleep 0.005; done
+  until n=$(REDISCLI_AUTH=$fork_password redis-cli --no-auth-warning "${tls[@]}" -h 127.0.0.1 -p "$fork_port" --user "$name" DBSIZE 2>/dev/null) && [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge "$keys" ]; do sleep 0.005; done
   ready=$(now)
   timings=$(python3 -c 'import json; print(json.dumps(json.load(open("/tmp/fork.json"))["timings_ms"]))')
   echo "{\"run\": $i, \"ready_s\": $(elapsed "$start" "$ready"), \"command_s\": $(elapsed "$start" "$returned"), \"fork_keys\": $n, \"source_ops_per_sec\": $ops, \"source_incr_aof_bytes\": $incr, \"timings_ms\": $timings}"

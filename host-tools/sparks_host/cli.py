@@ -72,6 +72,7 @@ def build_parser(service: type[Service]) -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME")
     p = verb("stop", "stop and disable NAME (it stays stopped after a reboot)")
     p.add_argument("name", metavar="NAME")
+    verb("reload-tls", "make every running instance serve the host's current TLS certificate (after a renewal)")
     return parser
 
 
@@ -93,6 +94,8 @@ def describe(s: dict[str, Any]) -> str:
         f"  snapshots: {', '.join(s['snapshots']) or '-'}",
         f"  size:      {size_text}",
     ]
+    if s.get("tls"):
+        lines.append(f"  tls:       certificate valid until {s['tls']['not_after'] or 'missing'} (CA {s['tls']['ca_file']})")
     return "\n".join(lines)
 
 
@@ -152,6 +155,8 @@ def dispatch(service: Service, args: argparse.Namespace, extra: list[str]) -> in
         print(f"{args.name}: {'started' if service.start(args.name) else 'already running'}")
     elif verb == "stop":
         print(f"{args.name}: {'stopped' if service.stop(args.name) else 'already stopped'}")
+    elif verb == "reload-tls":
+        print("\n".join(service.reload_tls()) or "no running instance")
     else:  # argparse refuses unknown verbs first
         raise ToolError(f"unknown verb {verb!r}", EXIT_USAGE)
     return EXIT_OK

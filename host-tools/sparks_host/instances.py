@@ -196,11 +196,26 @@ def check_listen(value: str) -> str | None:
 
     for family in (socket.AF_INET, socket.AF_INET6):
         try:
-            socket.inet_pton(family, value)
-            return None
+            packed = socket.inet_pton(family, value)
         except OSError:
             continue
+        # A wildcard opens every interface, and its pg_hba rule would match no client.
+        return f"must be a concrete address, not the wildcard {value!r}" if not any(packed) else None
     return f"must be one IP address, found {value!r}"
+
+
+def check_clients(value: list) -> str | None:
+    """Client networks: each a CIDR without host bits (the stack config refused the rest by path)."""
+    import ipaddress
+
+    for item in value:
+        try:
+            if not isinstance(item, str) or "/" not in item:
+                raise ValueError(item)
+            ipaddress.ip_network(item, strict=True)
+        except ValueError:
+            return f"must be a list of networks ADDRESS/PREFIX without host bits, found {item!r}"
+    return None
 
 
 def check_port_pool(value: list) -> str | None:
@@ -704,8 +719,8 @@ class Service:
     def clean_runtime(self, path: str) -> None:
         """Remove a copied image's runtime files (pid files...)."""
 
-    def configure(self, path: str, record: dict[str, Any]) -> None:
-        """Write the instance's own port/listen/auth settings into its subvolume."""
+    def configure(self, path: str, record: dict[str, Any]) -> bool:
+        """Write the instance's own port/listen/auth/TLS settings into its subvolume; whether they changed."""
         raise NotImplementedError
 
     def adopt_credentials(self, record: dict[str, Any], image_role: str, password: str) -> None:
@@ -733,6 +748,10 @@ class Service:
     def uri(self, record: dict[str, Any], password: str) -> str:
         raise NotImplementedError
 
+    def reload_tls(self) -> list[str]:
+        """Makes every running instance serve the host's current certificate; one line per instance."""
+        raise NotImplementedError
+
     def record_defaults(self, name: str) -> dict[str, Any]:
         return {"role": name}
 
@@ -749,7 +768,9 @@ After=network-online.target
 RequiresMountsFor={self.root}
 
 [Service]
-{service}TimeoutStartSec=1h
+{service}# The server key is root:sparks-tls 0640 (sparks_host/tls.py).
+SupplementaryGroups=sparks-tls
+TimeoutStartSec=1h
 TimeoutStopSec=10min
 Restart=on-failure
 RestartSec=2s
@@ -1242,9 +1263,12 @@ WantedBy=multi-user.target
 
     def status_one(self, name: str, state: dict[str, str] | None = None,
                    usage: dict[int, tuple[int, int, int | None]] | None | bool = False) -> dict[str, Any]:
+        from . import tls
+
         record = self.load(name)
         state = state if state is not None else self.states([name])[name]
-        return self.describe(name, record, state, Btrfs.qgroup_limits(self.root) if usage is False else usage)
+        # Only here: the fork path's status has no time for an openssl process.
+        return {**self.describe(name, record, state, Btrfs.qgroup_limits(self.root) if usage is False else usage), "tls": tls.status()}
 
     def describe(self, name: str, record: dict[str, Any], state: dict[str, str],
                  usage: dict[int, tuple[int, int, int | None]] | None) -> dict[str, Any]:
@@ -1308,12 +1332,15 @@ WantedBy=multi-user.target
 
     def setup(self) -> bool:
         """Installs the unit templates and directories; idempotent."""
+        from . import tls
+
         self.check_installed()
+        tls.require_certificate()
         if not os.path.isdir(self.root):
             raise ToolError(f"instance root {self.root} does not exist: create it as a btrfs subvolume first")
         if not Btrfs.is_btrfs(self.root):
             raise ToolError(f"instance root {self.root} is not on btrfs")
-        changed = False
+        changed = tls.join_group(self.server_user)
         changed |= ensure_dir(self.secrets_dir(), 0o750, "root", self.service_group())
         changed |= ensure_dir(self.snapshots_dir(), 0o700)
         units_changed = write_atomic(os.path.join(SYSTEMD_DIR, f"{self.tool}@.service"), self.render_unit())

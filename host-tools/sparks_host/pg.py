@@ -14,8 +14,8 @@ import hmac
 import os
 import pwd
 
-from . import pgwire
-from .instances import (Any, Option, Service, ToolError, check_listen, check_port_pool, check_positive,
+from . import pgwire, tls
+from .instances import (Any, Option, Service, ToolError, check_clients, check_listen, check_port_pool, check_positive,
                         check_root_path, remove_file, run, write_atomic)
 
 PG_USER = "postgres"
@@ -57,6 +57,8 @@ class PostgresService(Service):
         "version": Option(int, check=check_version),
         "root": Option(str, check=check_root_path),
         "listen": Option(str, check=check_listen),
+        # Networks whose clients may log in (over TLS); the host itself always may.
+        "clients": Option(list, required=False, default=[], check=check_clients),
         "ports": Option(list, check=check_port_pool),
         "min_free_bytes": Option(int, required=False, default=1 << 30, check=check_positive),
         # 0: forks are not limited; else each fork may write this much of its own (a btrfs exclusive limit).
@@ -119,30 +121,72 @@ KillSignal=SIGINT
         with open(os.path.join(data, "postgresql.conf"), "a", encoding="utf-8") as f:
             f.write(f"\n# Instance settings written by spark-pg (port, listen, auth); keep this line last.\n{INCLUDE_LINE}\n")
 
-    def configure(self, path: str, record: dict[str, Any]) -> None:
-        data = os.path.join(path, "data")
+    def render_hba(self) -> str:
+        """Over TCP only TLS with a password: the host itself (its tools, verify), then each client network."""
         listen = self.config["listen"]
-        prefix = 128 if ":" in listen else 32  # the config check made sure it is one IP address
-        write_atomic(os.path.join(data, "spark.conf"), f"""# Written by spark-pg for instance {record['name']}; rewritten on fork, reset and rollback.
+        own = f"{listen}/{128 if ':' in listen else 32}"  # the config check made sure it is one IP address
+        rows = [("local", "all", PG_USER, "", "peer"), ("hostssl", "all", "all", own, "scram-sha-256")]
+        rows += [("hostssl", "all", "all", network, "scram-sha-256") for network in self.config["clients"]]
+        lines = [f"{kind:<8}{db:<10}{user:<10}{address:<18}{method}".rstrip() for kind, db, user, address, method in rows]
+        return "# Written by spark-pg; rewritten on fork, reset, rollback and ensure.\n# TYPE  DATABASE  USER      ADDRESS           METHOD\n" + \
+            "\n".join(lines) + "\n"
+
+    def render_conf(self, record: dict[str, Any]) -> str:
+        return f"""# Written by spark-pg for instance {record['name']}; rewritten on fork, reset, rollback and ensure.
 cluster_name = '{record['name']}'
 port = {record['port']}
-listen_addresses = '{listen}'
+listen_addresses = '{self.config['listen']}'
 unix_socket_directories = '{SOCKET_DIR}'
 password_encryption = 'scram-sha-256'
+# The host's certificate (sparks_host/tls.py); pg_hba.conf admits TCP clients over TLS only.
+ssl = on
+ssl_cert_file = '{tls.CERT_FILE}'
+ssl_key_file = '{tls.KEY_FILE}'
+ssl_ca_file = '{tls.CA_FILE}'
+ssl_min_protocol_version = 'TLSv1.2'
 # A fork starts as a crashed server and first syncs its files. Not 'syncfs': that flushes the whole
 # btrfs, the busy source's dirty pages included (0.5 s measured under pgbench); the copy's own files
 # are clean, so an fsync each is cheap.
 recovery_init_sync_method = 'fsync'
-""", 0o600, PG_USER, PG_USER)
-        write_atomic(os.path.join(data, "pg_hba.conf"), f"""# Written by spark-pg; rewritten on fork, reset and rollback.
-# TYPE  DATABASE  USER      ADDRESS           METHOD
-local   all       {PG_USER:<9} {'':<17} peer
-host    all       all       {listen + '/' + str(prefix):<17} scram-sha-256
-""", 0o600, PG_USER, PG_USER)
+"""
+
+    def configure(self, path: str, record: dict[str, Any]) -> bool:
+        data = os.path.join(path, "data")
+        changed = write_atomic(os.path.join(data, "spark.conf"), self.render_conf(record), 0o600, PG_USER, PG_USER)
+        changed |= write_atomic(os.path.join(data, "pg_hba.conf"), self.render_hba(), 0o600, PG_USER, PG_USER)
         conf = os.path.join(data, "postgresql.conf")
         with open(conf, encoding="utf-8") as f:
             if INCLUDE_LINE not in f.read().splitlines():
                 raise ToolError(f"{conf} does not include spark.conf: not an instance made by spark-pg")
+        return changed
+
+    def reload(self, name: str, record: dict[str, Any]) -> str:
+        """Applies the rewritten settings to the running NAME: a reload, or a restart when its server
+        started before it could read the certificate (an instance from before TLS)."""
+        pid = self.main_pid(self.path(name))
+        if pid is None or not tls.process_in_group(pid):
+            self.stop_instance(name)
+            self.start_instance(name)
+            return f"{name}: restarted (its server could not read the certificate)"
+        self.sql(record["port"], "SELECT pg_reload_conf()")
+        return f"{name}: reloaded"
+
+    def reload_tls(self) -> list[str]:
+        with self.lock:
+            return [self.reload(name, self.load(name)) for name in self.names() if self.is_active(name)]
+
+    def ensure(self, name: str, fork_of: str | None, ttl: str | None) -> tuple[bool, bool, str]:
+        # An existing instance takes the declared clients and TLS settings too.
+        with self.lock:
+            applied = None
+            if os.path.isfile(self.record_path(name)):
+                record = self.load(name)
+                if self.configure(self.path(name), record) and self.is_active(name):
+                    applied = self.reload(name, record)
+            changed, created, message = super().ensure(name, fork_of, ttl)
+        if applied:
+            return True, created, f"{applied}: settings changed"
+        return changed, created, message
 
     def clean_runtime(self, path: str) -> None:
         # A copy of a running cluster carries the source's lock file; its PID is alive here.
@@ -184,8 +228,15 @@ host    all       all       {listen + '/' + str(prefix):<17} scram-sha-256
 
     def client_env(self, record: dict[str, Any], password: str) -> dict[str, str]:
         # What every libpq program reads (psql, pgbench, pg_dump, pg_restore -d "$PGDATABASE").
-        return {"PGHOST": self.config["listen"], "PGPORT": str(record["port"]), "PGUSER": record["role"],
-                "PGDATABASE": record["database"], "PGPASSWORD": password}
+        env = {"PGHOST": self.config["listen"], "PGPORT": str(record["port"]), "PGUSER": record["role"],
+               "PGDATABASE": record["database"], "PGPASSWORD": password, "PGSSLMODE": "verify-full", "PGSSLROOTCERT": tls.CA_FILE}
+        if self.libpq_knows_require_auth():
+            env["PGREQUIREAUTH"] = "scram-sha-256"
+        return env
+
+    def libpq_knows_require_auth(self) -> bool:
+        # require_auth is libpq 16's; the host's libpq is the server's major (Debian ships them together).
+        return self.config["version"] >= 16
 
     def program_path(self, program: str) -> str:
         # The server's own version of pgbench, pg_dump...: they are not on PATH on Debian.
@@ -195,5 +246,6 @@ host    all       all       {listen + '/' + str(prefix):<17} scram-sha-256
     def uri(self, record: dict[str, Any], password: str) -> str:
         listen = self.config["listen"]
         host = f"[{listen}]" if ":" in listen else listen
-        return f"postgresql://{record['role']}:{password}@{host}:{record['port']}/{record['database']}"
+        query = f"sslmode=verify-full&sslrootcert={tls.CA_FILE}" + ("&require_auth=scram-sha-256" if self.libpq_knows_require_auth() else "")
+        return f"postgresql://{record['role']}:{password}@{host}:{record['port']}/{record['database']}?{query}"
 

@@ -26,8 +26,8 @@ import os
 import pwd
 import re
 
-from . import resp
-from .instances import (Any, Option, Service, ToolError, check_listen, check_port_pool, check_positive,
+from . import resp, tls
+from .instances import (Any, Option, Service, ToolError, check_clients, check_listen, check_port_pool, check_positive,
                         check_root_path, new_password, say, write_atomic)
 
 REDIS_USER = "redis"
@@ -79,6 +79,8 @@ class RedisService(Service):
     schema = {
         "root": Option(str, check=check_root_path),
         "listen": Option(str, check=check_listen),
+        # Networks whose clients may connect; for the host firewall (not enforced by redis itself).
+        "clients": Option(list, required=False, default=[], check=check_clients),
         "ports": Option(list, check=check_port_pool),
         "min_free_bytes": Option(int, required=False, default=1 << 30, check=check_positive),
         # 0: forks are not limited; else each fork may write this much of its own (a btrfs exclusive limit).
@@ -117,7 +119,7 @@ class RedisService(Service):
     def connect_as(self, record: dict[str, Any], password: str | None = None, user: str | None = None) -> resp.Connection:
         password = password if password is not None else self.read_password(record["name"])
         try:
-            return resp.connect(self.config["listen"], record["port"], user or record["role"], password)
+            return resp.connect(self.config["listen"], record["port"], user or record["role"], password, cafile=tls.CA_FILE)
         except resp.NotRunning as e:
             raise ToolError(f"redis on port {record['port']}: {e}") from e
         except resp.RespError as e:
@@ -159,7 +161,14 @@ NoNewPrivileges=true
         save = f'"{c["save"]}"' if c["save"] else '""'
         return f"""# Written by spark-redis for instance {record['name']}; rewritten on fork, reset and rollback.
 bind {c['listen']}
-port {record['port']}
+# TLS only, with the host's certificate (sparks_host/tls.py); clients authenticate with ACL passwords.
+port 0
+tls-port {record['port']}
+tls-cert-file {tls.CERT_FILE}
+tls-key-file {tls.KEY_FILE}
+tls-ca-cert-file {tls.CA_FILE}
+tls-auth-clients no
+tls-protocols "TLSv1.2 TLSv1.3"
 protected-mode yes
 unixsocket ""
 daemonize no
@@ -240,18 +249,32 @@ maxmemory-policy {c['maxmemory_policy']}
             raise ToolError(f"redis on port {record['port']} answered PING with {pong!r}")
 
     def client_argv(self, record: dict[str, Any], password: str, extra: list[str]) -> tuple[list[str], dict[str, str]]:
-        return ([REDIS_CLI, "--no-auth-warning", "-h", self.config["listen"], "-p", str(record["port"]), "--user", record["role"],
-                 *extra], {"REDISCLI_AUTH": password})
+        return ([REDIS_CLI, "--no-auth-warning", "--tls", "--cacert", tls.CA_FILE, "-h", self.config["listen"], "-p", str(record["port"]),
+                 "--user", record["role"], *extra], {"REDISCLI_AUTH": password})
 
     def client_env(self, record: dict[str, Any], password: str) -> dict[str, str]:
         # redis-cli reads REDISCLI_AUTH; the rest is for scripts (redis-cli takes -h/-p/--user as arguments).
         return {"REDISCLI_AUTH": password, "SPARKS_REDIS_HOST": self.config["listen"], "SPARKS_REDIS_PORT": str(record["port"]),
-                "SPARKS_REDIS_USER": record["role"]}
+                "SPARKS_REDIS_USER": record["role"], "SPARKS_REDIS_TLS_CA": tls.CA_FILE}
 
     def uri(self, record: dict[str, Any], password: str) -> str:
         listen = self.config["listen"]
         host = f"[{listen}]" if ":" in listen else listen
-        return f"redis://{record['role']}:{password}@{host}:{record['port']}/{record['database']}"
+        # ssl_ca_certs: what redis-py's from_url reads; redis-cli -u takes the CA as --cacert.
+        return f"rediss://{record['role']}:{password}@{host}:{record['port']}/{record['database']}?ssl_ca_certs={tls.CA_FILE}"
+
+    def reload_tls(self) -> list[str]:
+        # Redis re-reads the TLS files only when a value changes: the renewed files' own paths are new.
+        cert, key = tls.current_files()
+        lines = []
+        with self.lock:
+            for name in self.names():
+                if not self.is_active(name):
+                    continue
+                record = self.load(name)
+                self.command(record, "CONFIG", "SET", "tls-cert-file", cert, "tls-key-file", key, password=self.tool_password(), user=TOOL_USER)
+                lines.append(f"{name}: reloaded")
+        return lines
 
     def setup(self) -> bool:
         # Instances are root:redis 0750 below the root; redis has to pass through the root itself.

@@ -1,4 +1,4 @@
-"""A minimal Redis client (RESP2 over TCP, AUTH with an ACL user).
+"""A minimal Redis client (RESP2 over TLS or plain TCP, AUTH with an ACL user).
 
 Why not redis-cli: on the fork path every process start costs tens of milliseconds, and spark-redis
 talks to a server three times per fork (appendfsync on the source, back, and the copy's first PING).
@@ -7,6 +7,7 @@ talks to a server three times per fork (appendfsync on the source, back, and the
 from __future__ import annotations
 
 import socket
+import ssl
 
 
 class RespError(Exception):
@@ -75,13 +76,21 @@ class Connection:
         return self._reply()
 
 
-def connect(host: str, port: int, user: str | None = None, password: str | None = None, timeout: float = 30.0) -> Connection:
-    """Connects, then AUTH as `user` when given. Raises NotRunning when the port refuses."""
+def connect(host: str, port: int, user: str | None = None, password: str | None = None, timeout: float = 30.0,
+            cafile: str | None = None) -> Connection:
+    """Connects (over TLS when `cafile` is given: the server's certificate must be that CA's and name
+    `host`, an IP address), then AUTH as `user` when given. Raises NotRunning when the port refuses."""
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except ConnectionRefusedError:
         raise NotRunning(f"nothing listens on {host}:{port}")
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if cafile is not None:
+        try:
+            sock = ssl.create_default_context(cafile=cafile).wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
     conn = Connection(sock)
     if user is not None:
         try:

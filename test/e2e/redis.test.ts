@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 /** redis-cli as spark-redis' own ACL user, the one allowed CONFIG (the instance's user is not). */
 const AS_TOOL_USER = (instance: string, command: string) =>
   `port=$(spark-redis status ${instance} --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["port"])') && ` +
-  `REDISCLI_AUTH=$(cat /etc/sparks/spark-redis/_tool.password) redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" --user sparks-tool ${command}`;
+  `REDISCLI_AUTH=$(cat /etc/sparks/spark-redis/_tool.password) redis-cli --no-auth-warning --tls --cacert /etc/sparks/tls/ca.crt -h 127.0.0.1 -p "$port" --user sparks-tool ${command}`;
 import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile, summaryOf } from "./support";
 
 const blocker = e2eBlockerFor("the Redis e2e tests");

@@ -63,7 +63,7 @@ describe.skipIf(blocker !== undefined)("spark-pg on a sandbox host", () => {
     expect(mainPort).toBeGreaterThanOrEqual(25432);
     expect(mainPort).toBeLessThanOrEqual(25499);
     mainPassword = (await sh("cat /etc/sparks/spark-pg/main.password")).trim();
-    expect(await uri("main")).toBe(`postgresql://main:${mainPassword}@127.0.0.1:${mainPort}/app`);
+    expect(await uri("main")).toBe(`postgresql://main:${mainPassword}@127.0.0.1:${mainPort}/app?sslmode=verify-full&sslrootcert=/etc/sparks/tls/ca.crt`);
 
     expect(await sql("main", "select current_user || '@' || current_database()")).toBe("main@app");
     const good = await login(mainPort, "main", mainPassword);
@@ -81,12 +81,69 @@ describe.skipIf(blocker !== undefined)("spark-pg on a sandbox host", () => {
     expect(listeners.length).toBeGreaterThan(0);
     for (const line of listeners) expect(line.split(/\s+/)[3]).toBe(`127.0.0.1:${mainPort}`);
     const hba = (await sh(`grep -v '^#' ${PG_ROOT}/main/data/pg_hba.conf | grep .`)).trim().split("\n").map((l) => l.split(/\s+/).join(" "));
-    expect(hba).toEqual(["local all postgres peer", "host all all 127.0.0.1/32 scram-sha-256"]);
+    expect(hba).toEqual(["local all postgres peer", "hostssl all all 127.0.0.1/32 scram-sha-256"]);
 
     expect(await sh("stat -c '%a %U %G' /etc/sparks/spark-pg/main.password")).toBe("640 root postgres\n");
     expect(await sh("systemctl is-enabled spark-pg@main")).toBe("enabled\n");
     expect(await sh(`btrfs subvolume show ${PG_ROOT}/main | head -1`)).toContain("main");
     await sh(`${PG_BIN}/pgbench -i -q -s 5 ${posixQuote(await uri("main"))}`);
+  });
+
+  it("TLS: the printed URI connects over TLS and verifies the server; sslmode=disable is refused", async () => {
+    const ssl = "select ssl || ' ' || version from pg_stat_ssl where pid = pg_backend_pid()";
+    expect((await sh(`${PG_BIN}/psql ${posixQuote(await uri("main"))} -XtAc ${posixQuote(ssl)}`)).trim()).toMatch(/^true TLSv1\.[23]$/);
+    expect(await sql("main", "select ssl from pg_stat_ssl where pid = pg_backend_pid()")).toBe("t");
+    const plain = await run(`PGPASSWORD=${posixQuote(mainPassword)} ${PG_BIN}/psql -XtAc 'select 1' 'host=127.0.0.1 port=${mainPort} user=main dbname=app sslmode=disable'`);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('no pg_hba.conf entry for host "127.0.0.1", user "main", database "app", no encryption');
+    // A server certificate of another CA is refused by the client the URI configures.
+    await sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /tmp/other-ca.key -out /tmp/other-ca.crt -days 2 -subj /CN=other 2>/dev/null");
+    const foreign = await run(`PGPASSWORD=${posixQuote(mainPassword)} ${PG_BIN}/psql -XtAc 'select 1' 'host=127.0.0.1 port=${mainPort} user=main dbname=app sslmode=verify-full sslrootcert=/tmp/other-ca.crt'`);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toContain("certificate verify failed");
+  });
+
+  it("status shows when the certificate expires; a renewed certificate is served without a restart", async () => {
+    const s = await status("main");
+    expect(s.tls.ca_file).toBe("/etc/sparks/tls/ca.crt");
+    const days = (Date.parse(s.tls.not_after) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(89);
+    expect(days).toBeLessThanOrEqual(90);
+    expect(await sh("spark-pg status main")).toMatch(/tls: {7}certificate valid until \d{4}-\d\d-\d\dT/);
+    const served = () => sh(`openssl s_client -starttls postgres -connect 127.0.0.1:${mainPort} </dev/null 2>/dev/null | openssl x509 -noout -serial`);
+    const current = () => sh("openssl x509 -noout -serial -in /etc/sparks/tls/current/server.crt");
+    const first = await served();
+    expect(first).toBe(await current());
+    const pid = (await status("main")).pid;
+    // Another declared address: the script re-issues, swaps current and runs spark-pg reload-tls.
+    await host.issueCertificate("127.0.0.1", "127.0.0.2");
+    const second = await served();
+    expect(second).not.toBe(first);
+    expect(second).toBe(await current());
+    expect(await sh("ls -d /etc/sparks/tls/server-* | wc -l")).toBe("1\n");
+    expect(await sh("stat -c '%a %U %G' /etc/sparks/tls/ca.key /etc/sparks/tls/ca.crt /etc/sparks/tls/current/server.key")).toBe("600 root root\n644 root root\n640 root sparks-tls\n");
+    expect(await sh("systemctl is-enabled sparks-tls-renew.timer; systemctl is-active sparks-tls-renew.timer")).toBe("enabled\nactive\n");
+    // Renewal due (95 days ahead, on a 90-day certificate): the timer's service re-issues with the saved values.
+    await sh(`sed -i -e 's/^declare -- RENEW_DAYS=.*/declare -- RENEW_DAYS="95"/' -e 's/^declare -- VALID_DAYS=.*/declare -- VALID_DAYS="100"/' /etc/sparks/tls/renew.params`);
+    await sh("systemctl start sparks-tls-renew.service");
+    const third = await served();
+    expect(third).not.toBe(second);
+    expect(third).toBe(await current());
+    expect((await status("main")).pid).toBe(pid);
+    expect((await sh(`${PG_BIN}/psql ${posixQuote(await uri("main"))} -XtAc 'select 1'`)).trim()).toBe("1");
+    await host.issueCertificate("127.0.0.1");
+    expect(await served()).toBe(await current());
+  });
+
+  it("a fork serves TLS with the host's certificate and its own credentials", async () => {
+    await sh("spark-pg fork main tls-fork");
+    try {
+      const fork = await uri("tls-fork");
+      expect(fork).toContain("?sslmode=verify-full&sslrootcert=/etc/sparks/tls/ca.crt");
+      expect((await sh(`${PG_BIN}/psql ${posixQuote(fork)} -XtAc 'select current_user || chr(32) || ssl from pg_stat_ssl where pid = pg_backend_pid()'`)).trim()).toBe("tls-fork true");
+    } finally {
+      await sh("spark-pg destroy tls-fork");
+    }
   });
 
   it("fork under write load: consistent copy with its own role, port and password; the source keeps serving", async () => {
@@ -130,7 +187,7 @@ describe.skipIf(blocker !== undefined)("spark-pg on a sandbox host", () => {
     await sh("btrfs filesystem sync /srv/sparks");
     const s = await status("f1");
     expect(Object.keys(s).sort()).toEqual(
-      ["address", "created_at", "database", "enabled", "expires_at", "expiry_timer", "forked_from_snapshot", "name", "path", "pid", "port", "role", "size", "snapshots", "source", "state", "unit"].sort(),
+      ["address", "created_at", "database", "enabled", "expires_at", "expiry_timer", "forked_from_snapshot", "name", "path", "pid", "port", "role", "size", "snapshots", "source", "state", "tls", "unit"].sort(),
     );
     expect(s).toMatchObject({ state: "active", path: `${PG_ROOT}/f1`, unit: "spark-pg@f1.service", snapshots: [], expires_at: null, expiry_timer: null });
     expect(s.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);

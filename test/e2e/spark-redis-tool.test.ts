@@ -26,9 +26,10 @@ systemctl disable --quiet redis-server`;
  * waits for the file, and only then starts the fork); SIGTERM writes the final count and exits.
  */
 const WRITER = String.raw`
-import os, signal, socket, sys
+import os, signal, socket, ssl, sys
 port, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-s = socket.create_connection(("127.0.0.1", port)); f = s.makefile("rb")
+s = ssl.create_default_context(cafile="/etc/sparks/tls/ca.crt").wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+f = s.makefile("rb")
 def cmd(*args):
     s.sendall(b"".join([b"*%d\r\n" % len(args)] + [b"$%d\r\n%s\r\n" % (len(a), a) for a in (x.encode() for x in args)]))
     line = f.readline()
@@ -51,6 +52,9 @@ while True:
 const FIRST_MISSING = "for i = 0, tonumber(ARGV[1]) do if redis.call('GET', 'k:' .. i) ~= tostring(i) then return i end end return -1";
 
 const FOOTPRINT = footprint("spark-redis", REDIS_ROOT);
+const CA = "/etc/sparks/tls/ca.crt";
+/** redis-cli over TLS, verifying the instance's certificate with the host CA. */
+const REDIS_CLI = `redis-cli --no-auth-warning --tls --cacert ${CA}`;
 
 const host = toolSandboxHost({ tool: "spark-redis", root: REDIS_ROOT, stateDir: path.join(ROOT, ".sandbox-redistool"), diskSize: "4G", installDir: INSTALL_DIR, packages: PACKAGES, config: CONFIG });
 const { run, sh, tool, status, uri, withConfig } = host;
@@ -60,12 +64,12 @@ const password = async (name: string) => (await sh(`cat /etc/sparks/spark-redis/
 const TOOL_PASSWORD = "/etc/sparks/spark-redis/_tool.password";
 /** One command as the tool's own ACL user (CONFIG is @admin: the instance's user may not). */
 const asTool = async (name: string, command: string) =>
-  (await sh(`REDISCLI_AUTH=$(cat ${TOOL_PASSWORD}) redis-cli --no-auth-warning -h 127.0.0.1 -p ${(await status(name)).port} --user sparks-tool ${command}`)).trim();
+  (await sh(`REDISCLI_AUTH=$(cat ${TOOL_PASSWORD}) ${REDIS_CLI} -h 127.0.0.1 -p ${(await status(name)).port} --user sparks-tool ${command}`)).trim();
 
 /** redis-cli with explicit credentials (or none), to prove what the server refuses. */
 function login(port: number, command: string, user?: string, secret?: string) {
   const auth = user === undefined ? "" : `--user ${posixQuote(user)} --pass ${posixQuote(secret ?? "")} `;
-  return run(`redis-cli --no-auth-warning -h 127.0.0.1 -p ${port} ${auth}${command}`);
+  return run(`${REDIS_CLI} -h 127.0.0.1 -p ${port} ${auth}${command}`);
 }
 
 /** The source's observable state: its server process, record and a digest of its keys. */
@@ -99,7 +103,7 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
     expect(mainPort).toBeLessThanOrEqual(26339);
     const secret = await password("main");
     expect(secret.length).toBeGreaterThanOrEqual(32);
-    expect(await uri("main")).toBe(`redis://main:${secret}@127.0.0.1:${mainPort}/0`);
+    expect(await uri("main")).toBe(`rediss://main:${secret}@127.0.0.1:${mainPort}/0?ssl_ca_certs=${CA}`);
 
     expect(await cli("main", "ACL WHOAMI")).toBe("main");
     expect((await login(mainPort, "PING", "main", secret)).stdout.trim()).toBe("PONG");
@@ -130,13 +134,49 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
     expect(await sh(`ls ${REDIS_ROOT}/main/data/appendonlydir`)).toMatch(/appendonly\.aof\.manifest/);
   });
 
+  it("TLS only: the printed URI connects over TLS, the plain protocol is refused on the port, a foreign CA fails", async () => {
+    const secret = await password("main");
+    // The URI carries the password: it goes through a file, never a command line.
+    await sh("umask 077 && cat > /tmp/main.uri", await uri("main"));
+    expect((await sh(`redis-cli --no-auth-warning --cacert ${CA} -u "$(cat /tmp/main.uri)" ACL WHOAMI`)).trim()).toBe("main");
+    const plain = await run(`REDISCLI_AUTH=${posixQuote(secret)} redis-cli --no-auth-warning -h 127.0.0.1 -p ${mainPort} --user main PING`);
+    expect(plain.stdout).not.toContain("PONG");
+    expect(`${plain.stdout}${plain.stderr}`).toMatch(/Connection reset|closed the connection|Error/i);
+    expect(await sh(`grep -c '^port 0$' ${REDIS_ROOT}/main/redis.conf`)).toBe("1\n");
+    await sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /tmp/other-ca.key -out /tmp/other-ca.crt -days 2 -subj /CN=other 2>/dev/null");
+    const foreign = await run(`REDISCLI_AUTH=${posixQuote(secret)} redis-cli --no-auth-warning --tls --cacert /tmp/other-ca.crt -h 127.0.0.1 -p ${mainPort} --user main PING`);
+    expect(foreign.stdout).not.toContain("PONG");
+    expect(`${foreign.stdout}${foreign.stderr}`).toMatch(/certificate verify failed|SSL/i);
+    await sh("rm -f /tmp/main.uri");
+  });
+
+  it("status shows when the certificate expires; reload-tls makes running instances serve a renewed one without a restart", async () => {
+    const s = await status("main");
+    const days = (Date.parse(s.tls.not_after) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(89);
+    expect(days).toBeLessThanOrEqual(90);
+    const served = () => sh(`openssl s_client -connect 127.0.0.1:${mainPort} </dev/null 2>/dev/null | openssl x509 -noout -serial`);
+    const current = () => sh("openssl x509 -noout -serial -in /etc/sparks/tls/current/server.crt");
+    const first = await served();
+    expect(first).toBe(await current());
+    const pid = s.pid;
+    await host.issueCertificate("127.0.0.1", "127.0.0.2");
+    const second = await served();
+    expect(second).not.toBe(first);
+    expect(second).toBe(await current());
+    expect((await status("main")).pid).toBe(pid);
+    expect(await cli("main", "ACL WHOAMI")).toBe("main");
+    await host.issueCertificate("127.0.0.1");
+    expect(await served()).toBe(await current());
+  });
+
   it("fork under continuous writes holds every key acknowledged before the fork began; the source keeps serving", async () => {
     const secret = await password("main");
     const pidBefore = (await status("main")).pid;
     await sh("cat > /tmp/writer.py", WRITER);
     await sh("rm -f /tmp/acked /tmp/final");
     // Background load that keeps redis' fsync thread busy, the case where `everysec` postpones AOF writes.
-    const load = run(`redis-benchmark -h 127.0.0.1 -p ${mainPort} --user main -a ${posixQuote(secret)} -t set,lpush -n 200000 -r 100000 -c 8 -d 256 -q`);
+    const load = run(`redis-benchmark --tls --cacert ${CA} -h 127.0.0.1 -p ${mainPort} --user main -a ${posixQuote(secret)} -t set,lpush -n 200000 -r 100000 -c 8 -d 256 -q`);
     const writer = run(`exec python3 /tmp/writer.py ${mainPort} main ${posixQuote(secret)}`);
     await sleep(3000);
     const pid = (await sh("pgrep -f /tmp/writer.py")).trim();
@@ -180,7 +220,7 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
     await sh("btrfs filesystem sync /srv/sparks");
     const s = await status("f1");
     expect(Object.keys(s).sort()).toEqual(
-      ["address", "created_at", "database", "enabled", "expires_at", "expiry_timer", "forked_from_snapshot", "name", "path", "pid", "port", "role", "size", "snapshots", "source", "state", "unit"].sort(),
+      ["address", "created_at", "database", "enabled", "expires_at", "expiry_timer", "forked_from_snapshot", "name", "path", "pid", "port", "role", "size", "snapshots", "source", "state", "tls", "unit"].sort(),
     );
     expect(s).toMatchObject({ state: "active", path: `${REDIS_ROOT}/f1`, unit: "spark-redis@f1.service", snapshots: [], expires_at: null, expiry_timer: null });
     expect(s.pid).toBeGreaterThan(0);

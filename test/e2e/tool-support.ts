@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll } from "vitest";
+import { BUNDLE_REMOTE_DIR, renderRemoteCommand, shippedScriptBody, shippedScriptPath } from "../../components/host-script";
+import { TLS_DEFAULTS } from "../../components/host-tls";
 import { SshSession, type ExecResult } from "../../lib/ssh";
 import { sandboxDown, sandboxUp } from "../../sandbox";
 import { readConnection } from "../../sandbox/connection";
@@ -60,6 +62,18 @@ export function toolSandboxHost(options: ToolHostOptions) {
     await sh(`chmod 0755 ${installDir}/${toolName} && ln -sfn ${installDir}/${toolName} /usr/local/sbin/${toolName}`);
   }
 
+  /**
+   * The host's CA and server certificate, as the deploy's `<host>-tls-certificates` makes them: the
+   * shipped script at its bundle path (the renew timer runs it again from there), called with its header.
+   */
+  async function issueCertificate(...addresses: string[]): Promise<void> {
+    const script = "host/tls.sh";
+    const shipped = `${BUNDLE_REMOTE_DIR}/${shippedScriptPath(script)}`;
+    await sh(`mkdir -p ${path.posix.dirname(shipped)} && cat > ${shipped}`, shippedScriptBody(script));
+    const params = { ADDRESSES: addresses, VALID_DAYS: TLS_DEFAULTS.validDays, RENEW_DAYS: TLS_DEFAULTS.renewDays, CONVERGE: "", RESOURCE: `urn:pulumi:e2e::sparks::${toolName}-tls-certificates` };
+    await sh(renderRemoteCommand(script, params));
+  }
+
   /** Boots and prepares the host before the enclosing describe block's tests, and takes it down after them. */
   function upForTests(): void {
     beforeAll(async () => {
@@ -72,6 +86,7 @@ export function toolSandboxHost(options: ToolHostOptions) {
         { attempts: 5 },
       );
       await sh(hostSetup(options));
+      await issueCertificate((options.config as { listen: string }).listen);
       await installTool();
       await writeConfig(options.config);
       console.log(`${toolName} host ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -82,7 +97,7 @@ export function toolSandboxHost(options: ToolHostOptions) {
     });
   }
 
-  return { run, sh, tool, status, uri, withConfig, upForTests };
+  return { run, sh, tool, status, uri, withConfig, upForTests, issueCertificate };
 }
 
 function hostSetup({ packages, root }: ToolHostOptions): string {

@@ -11,11 +11,13 @@ import { headerParams, HOST_KEY, mockPulumiRuntime, renderedUrn, resolve, settle
 let Host: typeof import("../../components/host").Host;
 let BtrfsVolume: typeof import("../../components/btrfs-volume").BtrfsVolume;
 let SparkPg: typeof import("../../components/spark-pg").SparkPg;
+let HostTls: typeof import("../../components/host-tls").HostTls;
 
 const registered = mockPulumiRuntime(async () => {
   ({ Host } = await import("../../components/host"));
   ({ BtrfsVolume } = await import("../../components/btrfs-volume"));
   ({ SparkPg } = await import("../../components/spark-pg"));
+  ({ HostTls } = await import("../../components/host-tls"));
 });
 
 function newHost(name: string) {
@@ -161,9 +163,10 @@ describe("SparkPg", () => {
   function newSparkPg(hostName: string, instances: { name: string; forkOf?: string; protect?: boolean }[]) {
     const host = newHost(hostName);
     const volume = new BtrfsVolume(`${hostName}-data`, { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/sparks", subvolumes: [{ name: "pg" }] }, { parent: host });
+    const tls = new HostTls(`${hostName}-tls`, { host, addresses: ["127.0.0.1"] }, { parent: host });
     const pg = new SparkPg(
       `${hostName}-spark-pg`,
-      { host, version: 15, volume, subvolume: "pg", listen: "127.0.0.1", ports: { from: 25500, to: 25519 }, instances },
+      { host, version: 15, volume, subvolume: "pg", listen: "127.0.0.1", ports: { from: 25500, to: 25519 }, instances, tls },
       { parent: host },
     );
     return { host, volume, pg };
@@ -197,7 +200,17 @@ describe("SparkPg", () => {
     expect(headerParams(fixtures.create)).toMatchObject({ NAME: "fixtures", FORK_OF: "main" });
     expect(withShippedScript(fixtures.delete)).toContain('"$TOOL" destroy "$NAME"');
     expect(headerParams(fixtures.delete)).toMatchObject({ NAME: "fixtures", TOOL: "spark-pg", RESOURCE: renderedUrn(parents, "p2-spark-pg-instance-fixtures") });
-    expect(pg.expected).toEqual({ version: 15, listen: "127.0.0.1", root: { volume: "p2-data", subvolume: "pg" }, instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] });
+    expect(pg.expected).toEqual({ version: 15, listen: "127.0.0.1", root: { volume: "p2-data", subvolume: "pg" }, clients: [], instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] });
+    // A reviewer reads who may connect and how, and what a change does.
+    expect(headerParams(main.create).SETTINGS).toBe("('clients=(the host itself only)' 'tls=hostssl only, certificate /etc/sparks/tls/current')");
+    expect(headerParams(main.create).ON_CHANGE).toContain("SETTINGS: reloads the instance");
+  });
+
+  it("installs the tool after the host's certificates exist", async () => {
+    newSparkPg("p6", [{ name: "main" }]);
+    await settle();
+    const order = named("p6-").map((r) => r.name);
+    expect(order.indexOf("p6-spark-pg-tool")).toBeGreaterThan(order.indexOf("p6-tls-certificates"));
   });
 
   it("turns off Debian's default cluster before installing postgres", async () => {
@@ -236,6 +249,7 @@ describe("SparkPg", () => {
       version: 15,
       root: "/srv/sparks/pg",
       listen: "127.0.0.1",
+      clients: [],
       ports: [25500, 25519],
     });
     const source = headerParams(tool).SOURCE_DIR;
@@ -251,7 +265,8 @@ describe("SparkPg", () => {
   it("refuses a subvolume its volume does not declare, and a fork of an instance not declared before", () => {
     const host = newHost("p5");
     const volume = new BtrfsVolume("p5-data", { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/sparks", subvolumes: [{ name: "pg" }] });
-    const args = { host, version: 15, volume, listen: "127.0.0.1", ports: { from: 1, to: 2 } };
+    const tls = new HostTls("p5-tls", { host, addresses: ["127.0.0.1"] });
+    const args = { host, version: 15, volume, listen: "127.0.0.1", ports: { from: 1, to: 2 }, tls };
     expect(() => new SparkPg("p5-a", { ...args, subvolume: "nope" })).toThrow(/no subvolume "nope"/);
     expect(() => new SparkPg("p5-b", { ...args, subvolume: "pg", instances: [{ name: "f", forkOf: "main" }] })).toThrow(/not declared before/);
   });

@@ -167,6 +167,19 @@ describe("stack config validation", () => {
     ["a fork limit on a subvolume without quotas", withSparkPg((pg, h) => { pg.forkLimit = "1G"; delete h.btrfs.volumes[0].subvolumes[0].limit; }), "hosts[0].sparkPg.forkLimit", 'needs btrfs quotas: give subvolume "pg" a limit too'],
     ["a fork limit that is not a size", withSparkPg((pg) => (pg.forkLimit = "1GB")), "hosts[0].sparkPg.forkLimit", "must match"],
     ["a protected instance on an unprotected volume", withSparkPg((pg) => (pg.instances[0].protect = true)), "hosts[0].sparkPg.instances[0].protect", 'needs volume "data" protected too'],
+    ["a client network without a prefix", withSparkPg((pg) => (pg.clients = ["10.20.0.0/16", "10.30.0.7"])), "hosts[0].sparkPg.clients[1]", 'has no prefix length'],
+    ["a client network with host bits set", withSparkPg((pg) => (pg.clients = ["10.20.0.5/16"])), "hosts[0].sparkPg.clients[0]", '"10.20.0.5/16" has host bits set'],
+    ["a client network that is not an address", withSparkPg((pg) => (pg.clients = ["10.20.0/16"])), "hosts[0].sparkPg.clients[0]", 'is not an IP address'],
+    ["a client network with a prefix too long", withSparkPg((pg) => (pg.clients = ["10.20.0.0/33"])), "hosts[0].sparkPg.clients[0]", "from 0 to 32"],
+    ["an IPv6 client network for an IPv4 listen address", withSparkPg((pg) => (pg.clients = ["2001:db8::/32"])), "hosts[0].sparkPg.clients[0]", "is an IPv6 network, but listen 127.0.0.1 is IPv4"],
+    ["an IPv4 client network for an IPv6 listen address", withSparkPg((pg) => { pg.listen = "2001:db8::10"; pg.clients = ["10.0.0.0/8"]; }), "hosts[0].sparkPg.clients[0]", "is an IPv4 network, but listen 2001:db8::10 is IPv6"],
+    ["the same client network twice", withSparkPg((pg) => { pg.listen = "2001:db8::10"; pg.clients = ["2001:db8::/32", "2001:0db8:0::/32"]; }), "hosts[0].sparkPg.clients[1]", "is the network of clients[0] again"],
+    ["a client list that is not a list", withSparkPg((pg) => (pg.clients = "10.0.0.0/8")), "hosts[0].sparkPg.clients", "must be array"],
+    ["a certificate renewed only after it expired", withSparkPg((_pg, h) => (h.tls = { validDays: 20 })), "hosts[0].tls.validDays", "renewDays (30) must be less than validDays (20)"],
+    ["verify failing before the renewal is due", withSparkPg((_pg, h) => (h.tls = { verifyDays: 30 })), "hosts[0].tls.verifyDays", "verifyDays (30) must be less than renewDays (30)"],
+    ["a renewal window shorter than the verify window", withSparkPg((_pg, h) => (h.tls = { renewDays: 10 })), "hosts[0].tls.renewDays", "verifyDays (14) must be less than renewDays (10)"],
+    ["a certificate valid for a day", withSparkPg((_pg, h) => (h.tls = { validDays: 1 })), "hosts[0].tls.validDays", "must be >= 2"],
+    ["an unknown tls key", withSparkPg((_pg, h) => (h.tls = { days: 1 })), "hosts[0].tls.days", "unknown key"],
   ])("rejects %s", (_case, config, path, message) => {
     const errors = stackConfigErrors(config);
     expect(errors).toContainEqual({ path, message: expect.stringContaining(message) });

@@ -8,20 +8,23 @@ import { headerParams, HOST_KEY, mockPulumiRuntime, renderedUrn, resolve, settle
 let Host: typeof import("../../components/host").Host;
 let BtrfsVolume: typeof import("../../components/btrfs-volume").BtrfsVolume;
 let Redis: typeof import("../../components/redis").Redis;
+let HostTls: typeof import("../../components/host-tls").HostTls;
 
 const registered = mockPulumiRuntime(async () => {
   ({ Host } = await import("../../components/host"));
   ({ BtrfsVolume } = await import("../../components/btrfs-volume"));
   ({ Redis } = await import("../../components/redis"));
+  ({ HostTls } = await import("../../components/host-tls"));
 });
 const named = (prefix: string) => registered.filter((r) => r.name.startsWith(prefix));
 
 function newRedis(hostName: string, extra: Record<string, unknown> = {}) {
   const host = new Host(hostName, { address: "203.0.113.10", hostKey: HOST_KEY, privateKey: pulumi.secret("KEY") });
   const volume = new BtrfsVolume(`${hostName}-data`, { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/sparks", subvolumes: [{ name: "redis" }] }, { parent: host });
+  const tls = new HostTls(`${hostName}-tls`, { host, addresses: ["127.0.0.1"] }, { parent: host });
   const redis = new Redis(
     `${hostName}-redis`,
-    { host, volume, subvolume: "redis", listen: "127.0.0.1", ports: { from: 26300, to: 26319 }, instances: [{ name: "main", protect: true }, { name: "fixtures", forkOf: "main" }], ...extra },
+    { host, volume, subvolume: "redis", listen: "127.0.0.1", ports: { from: 26300, to: 26319 }, instances: [{ name: "main", protect: true }, { name: "fixtures", forkOf: "main" }], tls, ...extra },
     { parent: host },
   );
   return { host, volume, redis };
@@ -48,13 +51,16 @@ describe("Redis", () => {
     expect(headerParams(main.create)).toMatchObject({ NAME: "main", FORK_OF: "''", TOOL: "spark-redis", RESOURCE: renderedUrn(parents, "r2-redis-instance-main") });
     expect(headerParams(fixtures.create)).toMatchObject({ NAME: "fixtures", FORK_OF: "main" });
     // A reviewer reads the values and what a change of them does.
-    expect(headerParams(main.create).SETTINGS).toBe("(appendfsync=everysec 'save=3600 1 300 100 60 10000' 'maxmemory=0 (no limit)' maxmemory-policy=noeviction)");
+    expect(headerParams(main.create).SETTINGS).toBe(
+      "(appendfsync=everysec 'save=3600 1 300 100 60 10000' 'maxmemory=0 (no limit)' maxmemory-policy=noeviction 'tls=tls-port only, certificate /etc/sparks/tls/current')",
+    );
     expect(headerParams(main.create).ON_CHANGE).toBe("'SETTINGS: restarts the instance'");
     expect(withShippedScript(fixtures.delete)).toContain('"$TOOL" destroy "$NAME"');
     expect(headerParams(fixtures.delete)).toMatchObject({ NAME: "fixtures", TOOL: "spark-redis" });
     expect(redis.expected).toEqual({
       listen: "127.0.0.1",
       root: { volume: "r2-data", subvolume: "redis" },
+      clients: [],
       appendfsync: "everysec",
       save: "3600 1 300 100 60 10000",
       maxmemory: 0,
@@ -92,6 +98,7 @@ describe("Redis", () => {
     expect(JSON.parse(headerParams(tool).CONFIG_JSON.slice(1, -1))).toEqual({
       root: "/srv/sparks/redis",
       listen: "127.0.0.1",
+      clients: [],
       ports: [26300, 26319],
       appendfsync: "always",
       save: "",
@@ -122,7 +129,8 @@ describe("Redis", () => {
     newRedis("r6");
     const host = new Host("r7", { address: "203.0.113.10", hostKey: HOST_KEY, privateKey: pulumi.secret("KEY") });
     const volume = new BtrfsVolume("r7-data", { host, device: "/dev/vdb", label: "l", mountpoint: "/srv/sparks", subvolumes: [{ name: "redis" }] });
-    const args = { host, volume, listen: "127.0.0.1", ports: { from: 26300, to: 26301 } };
+    const tls = new HostTls("r7-tls", { host, addresses: ["127.0.0.1"] });
+    const args = { host, volume, listen: "127.0.0.1", ports: { from: 26300, to: 26301 }, tls };
     expect(() => new Redis("r7-a", { ...args, subvolume: "nope" })).toThrow(/no subvolume "nope"/);
     expect(() => new Redis("r7-b", { ...args, subvolume: "redis", instances: [{ name: "f", forkOf: "main" }] })).toThrow(/not declared before/);
   });

@@ -26,6 +26,7 @@ function withRedis(edit: (redis: any, host: any) => void = () => {}): unknown {
 describe("stack config validation: redis", () => {
   it("accepts a full redis block, and one with only the required keys", () => {
     expect(stackConfigErrors(withRedis())).toEqual([]);
+    expect(stackConfigErrors(withRedis((r) => (r.clients = ["10.0.0.0/8", "192.168.7.0/24", "203.0.113.9/32"])))).toEqual([]);
     expect(stackConfigErrors(withRedis((r) => {
       delete r.persistence;
       delete r.maxmemory;
@@ -37,6 +38,11 @@ describe("stack config validation: redis", () => {
   it.each([
     ["AOF turned off", withRedis((r) => (r.persistence.appendonly = false)), "hosts[0].redis.persistence.appendonly", "unknown key"],
     ["an unknown appendfsync", withRedis((r) => (r.persistence.appendfsync = "sometimes")), "hosts[0].redis.persistence.appendfsync", "must be one of"],
+    ["a redis client network with host bits set", withRedis((r) => (r.clients = ["192.168.1.1/24"])), "hosts[0].redis.clients[0]", "has host bits set"],
+    ["a redis client network of the other family", withRedis((r) => (r.clients = ["fd00::/8"])), "hosts[0].redis.clients[0]", "is an IPv6 network, but listen 127.0.0.1 is IPv4"],
+    ["a redis client network twice", withRedis((r) => (r.clients = ["10.0.0.0/8", "10.0.0.0/8"])), "hosts[0].redis.clients[1]", "is the network of clients[0] again"],
+    ["a redis wildcard listen address", withRedis((r) => (r.listen = "0.0.0.0")), "hosts[0].redis.listen", '"0.0.0.0" is a wildcard'],
+    ["a redis wildcard IPv6 listen address", withRedis((r) => (r.listen = "::")), "hosts[0].redis.listen", '"::" is a wildcard'],
     ["a save point without changes", withRedis((r) => (r.persistence.save = [{ seconds: 60 }])), "hosts[0].redis.persistence.save[0].changes", "is required"],
     ["a save point of zero seconds", withRedis((r) => (r.persistence.save = [{ seconds: 0, changes: 1 }])), "hosts[0].redis.persistence.save[0].seconds", "must be >= 1"],
     ["a maxmemory in GB", withRedis((r) => (r.maxmemory = "4GB")), "hosts[0].redis.maxmemory", "must match"],

@@ -139,7 +139,8 @@ describe("review: what a deploy of the work tree would change against the base",
     expect(changed.every((step) => step.kind === "create" && step.urn.includes("prod-3"))).toBe(true);
     const text = renderText(reviews["new-host"]);
     expect(text).toMatch(/^\+ create prod-3-redis-instance-main$/m);
-    expect(text).toMatch(/^outputs:\n {4}verifyManifest.hosts\[2\]: \(none\) -> \(\d+ values\)\n$/m);
+    // A preview runs nothing, so the new host's CA certificate is still empty.
+    expect(text).toMatch(/^outputs:\n {4}tlsCaCertificates.prod-3: \(none\) -> ""\n {4}verifyManifest.hosts\[2\]: \(none\) -> \(\d+ values\)\n$/m);
   });
 
   it("deletes a removed instance on every host that had it, and says which outputs go", () => {

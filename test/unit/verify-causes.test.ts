@@ -28,7 +28,7 @@ const host: HostExpectation = {
       ],
     },
   ],
-  sparkPg: { version: 16, listen: "10.0.0.1", root: { volume: "data", subvolume: "pg" }, instances: [{ name: "main" }, { name: "dev", forkOf: "main" }] },
+  sparkPg: { version: 16, listen: "10.0.0.1", root: { volume: "data", subvolume: "pg" }, clients: [], instances: [{ name: "main" }, { name: "dev", forkOf: "main" }] },
 };
 
 /** The host with its volume unmounted, as the tools answer then: the instances are down, `spark-pg status` fails. */

@@ -60,6 +60,17 @@ describe("validateManifest", () => {
     expect(validateManifest(manifest(), "m.json")).toEqual(manifest());
   });
 
+  it("accepts the host's TLS expectation and the services' client networks, and names what is wrong in them", () => {
+    const tls = { caFile: "/etc/sparks/tls/ca.crt", certFile: "/etc/sparks/tls/current/server.crt", addresses: ["10.0.0.5"], verifyDays: 14 };
+    const sparkPg = { version: 15, listen: "10.0.0.5", clients: ["10.20.0.0/16"], instances: [{ name: "main" }] };
+    const good = { ...manifest(), hosts: [{ ...manifest().hosts[0], tls, sparkPg }] };
+    expect(problems(good)).toEqual([]);
+    const bad = { ...manifest(), hosts: [{ ...manifest().hosts[0], tls: { ...tls, addresses: [], verifyDays: -1 }, sparkPg: { ...sparkPg, clients: ["10.20.0.0"] } }] };
+    expect(problems(bad).map((p) => p.path).sort()).toEqual(["hosts[0].sparkPg.clients[0]", "hosts[0].tls.addresses", "hosts[0].tls.verifyDays"]);
+    const { clients: _clients, ...withoutClients } = sparkPg;
+    expect(problems({ ...manifest(), hosts: [{ ...manifest().hosts[0], sparkPg: withoutClients }] })).toEqual([{ path: "hosts[0].sparkPg.clients", message: "is required" }]);
+  });
+
   it("rejects a bad value, naming its path in the manifest", () => {
     const m = manifest() as unknown as { hosts: Array<{ btrfsVolumes: Array<{ subvolumes: Array<{ mode: string }> }> }> };
     m.hosts[0]!.btrfsVolumes[0]!.subvolumes[1]!.mode = "rwxr-xr-x";

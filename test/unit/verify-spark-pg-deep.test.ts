@@ -32,7 +32,7 @@ const recorded = {
   stillThere: ok(`${FORK}: active, port 25502\n`),
 };
 
-const PG: SparkPgExpectation = { version: 15, listen: "127.0.0.1", instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] };
+const PG: SparkPgExpectation = { version: 15, listen: "127.0.0.1", clients: [], instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] };
 
 type Step = "fork" | "statusFork" | "statusMain" | "selectOne" | "write" | "seen" | "destroy" | "statusAfter";
 

@@ -28,19 +28,23 @@ const recorded = {
     err(2, `psql: error: connection to server at "127.0.0.1", port 25500 failed: FATAL:  password authentication failed for user "${user}"\n`),
   refusedConnection: err(2, 'psql: error: connection to server at "127.0.0.1", port 25500 failed: Connection refused\n'),
   noPasswordFile: err(1, "cat: /etc/sparks/spark-pg/main.password: No such file or directory\n"),
+  noEncryption: (user: string) =>
+    err(2, `psql: error: connection to server at "127.0.0.1", port 25500 failed: FATAL:  no pg_hba.conf entry for host "127.0.0.1", user "${user}", database "app", no encryption\n`),
 };
+const CA = "/etc/sparks/tls/ca.crt";
+const TLS = { caFile: CA };
 
-const PG: SparkPgExpectation = { version: 15, listen: "127.0.0.1", instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] };
+const PG: SparkPgExpectation = { version: 15, listen: "127.0.0.1", clients: [], instances: [{ name: "main" }, { name: "fixtures", forkOf: "main" }] };
 const MAIN_ONLY: SparkPgExpectation = { ...PG, instances: [{ name: "main" }] };
 
-type Answers = Partial<Record<"status" | "active" | "enabled" | "ss" | "own" | "wrong" | "unknown", ExecResult>>;
+type Answers = Partial<Record<"status" | "active" | "enabled" | "ss" | "own" | "wrong" | "unknown" | "plain", ExecResult>>;
 
 /** A host answering recorded outputs; `overrides[name]` replaces what instance `name` answers. */
 function fakeHost(overrides: Record<string, Answers> = {}): { exec: Exec; commands: string[] } {
   const commands: string[] = [];
   const normal: Record<string, Required<Answers>> = {
-    main: { status: recorded.statusMain, active: recorded.active, enabled: recorded.enabled, ss: recorded.ssLoopback(25500), own: recorded.selectOne, wrong: recorded.wrongPassword("main"), unknown: recorded.wrongPassword("sparks_verify_no_such_role") },
-    fixtures: { status: recorded.statusFixtures, active: recorded.active, enabled: recorded.enabled, ss: recorded.ssLoopback(25501), own: recorded.selectOne, wrong: recorded.wrongPassword("fixtures"), unknown: recorded.wrongPassword("sparks_verify_no_such_role") },
+    main: { status: recorded.statusMain, active: recorded.active, enabled: recorded.enabled, ss: recorded.ssLoopback(25500), own: recorded.selectOne, wrong: recorded.wrongPassword("main"), unknown: recorded.wrongPassword("sparks_verify_no_such_role"), plain: recorded.noEncryption("main") },
+    fixtures: { status: recorded.statusFixtures, active: recorded.active, enabled: recorded.enabled, ss: recorded.ssLoopback(25501), own: recorded.selectOne, wrong: recorded.wrongPassword("fixtures"), unknown: recorded.wrongPassword("sparks_verify_no_such_role"), plain: recorded.noEncryption("fixtures") },
   };
   const answer = (name: string, key: keyof Answers) => overrides[name]?.[key] ?? normal[name][key];
   const exec: Exec = async (command) => {
@@ -51,6 +55,7 @@ function fakeHost(overrides: Record<string, Answers> = {}): { exec: Exec; comman
       if (command === `systemctl is-active spark-pg@${name}.service`) return answer(name, "active");
       if (command === `systemctl is-enabled spark-pg@${name}.service`) return answer(name, "enabled");
       if (command === `ss -ltnH 'sport = :${port}'`) return answer(name, "ss");
+      if (command.includes(`port=${port} user=${name} `) && command.includes("sslmode=disable")) return answer(name, "plain");
       if (command.includes(`port=${port} user=sparks_verify_no_such_role`)) return answer(name, "unknown");
       if (command.includes(`port=${port} user=${name} `) && command.startsWith("PGPASSWORD=sparks-verify-wrong-password")) return answer(name, "wrong");
       if (command.includes(`port=${port} user=${name} `)) return answer(name, "own");
@@ -64,7 +69,7 @@ const byName = (results: CheckResult[]) => Object.fromEntries(results.map((r) =>
 
 describe("spark-pg checks", () => {
   it("passes every check of a healthy host, in planned order", async () => {
-    const results = await checkSparkPg(fakeHost().exec, PG);
+    const results = await checkSparkPg(fakeHost().exec, PG, TLS);
     expect(results.map((r) => r.name)).toEqual(plannedSparkPgChecks(PG).map((c) => c.name));
     expect(results.filter((r) => r.status !== "pass")).toEqual([]);
     expect(results.map((r) => r.name)).toContain("spark-pg fixtures: forked from main");
@@ -72,10 +77,10 @@ describe("spark-pg checks", () => {
 
   it("never puts the password on a command line: psql reads it from the password file on the host", async () => {
     const { exec, commands } = fakeHost();
-    await checkSparkPg(exec, MAIN_ONLY);
-    const own = commands.find((c) => c.includes("user=main ") && !c.startsWith("PGPASSWORD=sparks-verify"));
+    await checkSparkPg(exec, MAIN_ONLY, TLS);
+    const own = commands.find((c) => c.includes("user=main ") && !c.startsWith("PGPASSWORD=sparks-verify") && !c.includes("sslmode=disable"));
     expect(own).toBe(
-      "password=$(cat /etc/sparks/spark-pg/main.password) && PGPASSWORD=$password /usr/lib/postgresql/15/bin/psql -XtAc 'select 1' 'host=127.0.0.1 port=25500 user=main dbname=app connect_timeout=10'",
+      "password=$(cat /etc/sparks/spark-pg/main.password) && PGPASSWORD=$password /usr/lib/postgresql/15/bin/psql -XtAc 'select 1' 'host=127.0.0.1 port=25500 user=main dbname=app connect_timeout=10 sslmode=verify-full sslrootcert=/etc/sparks/tls/ca.crt'",
     );
   });
 
@@ -89,12 +94,24 @@ describe("spark-pg checks", () => {
     ["wrong password", "a wrong password accepted", { wrong: recorded.selectOne }, "spark-pg main: refuses a wrong password", "accepted: logged in"],
     ["wrong password", "a server that refuses connections (not a refusal of the password)", { wrong: recorded.refusedConnection }, "spark-pg main: refuses a wrong password", "Connection refused"],
     ["unknown role", "an unknown role accepted", { unknown: recorded.selectOne }, "spark-pg main: refuses an unknown role", "accepted: logged in"],
+    ["no TLS", "a login without TLS accepted", { plain: recorded.selectOne }, "spark-pg main: refuses a connection without TLS (sslmode=disable)", "accepted: logged in without TLS"],
+    ["no TLS", "a refusal for another reason", { plain: recorded.refusedConnection }, "spark-pg main: refuses a connection without TLS (sslmode=disable)", "Connection refused"],
   ] as const)("%s: fails on %s", async (_check, _case, answers, name, found) => {
-    const results = byName(await checkSparkPg(fakeHost({ main: answers }).exec, MAIN_ONLY));
+    const results = byName(await checkSparkPg(fakeHost({ main: answers }).exec, MAIN_ONLY, TLS));
     expect(results[name].status).toBe("fail");
     expect(results[name].found).toContain(found);
     const others = Object.values(results).filter((r) => r.name !== name);
     expect(others.every((r) => r.status === "pass")).toBe(true);
+  });
+
+  it("passes a refused plain login, and skips it (connecting as before) when the manifest names no host CA", async () => {
+    const withCa = byName(await checkSparkPg(fakeHost().exec, MAIN_ONLY, TLS));
+    expect(withCa["spark-pg main: refuses a connection without TLS (sslmode=disable)"]).toMatchObject({ status: "pass", found: "refused: no encryption" });
+    const { exec, commands } = fakeHost();
+    const without = byName(await checkSparkPg(exec, MAIN_ONLY));
+    expect(without["spark-pg main: refuses a connection without TLS (sslmode=disable)"]).toMatchObject({ status: "skip" });
+    expect(without["spark-pg main: accepts its credentials"].status).toBe("pass");
+    expect(commands.some((c) => c.includes("sslmode"))).toBe(false);
   });
 
   it("fails a fork that spark-pg created empty or from another source", async () => {
@@ -117,7 +134,7 @@ describe("spark-pg checks", () => {
   });
 
   it("fails every check of an instance spark-pg does not know, naming the instance", async () => {
-    const results = await checkSparkPg(fakeHost({ main: { status: recorded.statusMissing, active: recorded.inactive, enabled: err(1, "", "not-found\n") } }).exec, MAIN_ONLY);
+    const results = await checkSparkPg(fakeHost({ main: { status: recorded.statusMissing, active: recorded.inactive, enabled: err(1, "", "not-found\n") } }).exec, MAIN_ONLY, TLS);
     expect(results.map((r) => r.status)).toEqual(results.map(() => "fail"));
     expect(results.find((r) => r.name === "spark-pg main: accepts its credentials")?.found).toContain("no instance named 'main'");
   });

@@ -48,7 +48,7 @@ export async function checkRedisDeep(exec: Exec, redis: RedisExpectation, option
   const fork = `verify-deep-${suffix}`;
   const key = `sparks:verify-deep:${suffix}`;
   const sudo = options.sudo ? ["sudo", "-n"] : [];
-  const cli = (instance: string, port: number, ...args: string[]) => exec(redisCli(redis.listen, port, instance, "own", sudo, ...args));
+  const cli = (instance: string, port: number, ...args: string[]) => exec(redisCli({ listen: redis.listen, port, caFile: options.caFile }, instance, "own", sudo, ...args));
 
   return checkForkRoundTrip(exec, "spark-redis", sudo, source.name, fork, plannedRedisDeepChecks(redis), {
     answers: async (port, check) => {

@@ -1,7 +1,7 @@
 import { command } from "../../lib/shell-quote";
 import type { RedisExpectation, RedisInstanceExpectation } from "../manifest";
 import type { CheckResult, Exec, ExecResult, PlannedCheck } from "../types";
-import { commandError, fail, pass } from "./result";
+import { commandError, fail, pass, skip } from "./result";
 import { checkListening, checkServiceState, plannedServiceChecks } from "./service-instance";
 
 type Instance = RedisInstanceExpectation;
@@ -16,6 +16,7 @@ export const redisCheckNames = {
   noAuth: (i: Instance) => `redis ${i.name}: refuses unauthenticated commands`,
   wrongPassword: (i: Instance) => `redis ${i.name}: refuses a wrong password`,
   accepts: (i: Instance) => `redis ${i.name}: answers with its credentials`,
+  refusesPlain: (i: Instance) => `redis ${i.name}: refuses the plain protocol on its port`,
   leastPrivilege: (i: Instance) => `redis ${i.name}: its user is refused admin commands (CONFIG)`,
   persistence: (i: Instance) => `redis ${i.name}: persistence as declared`,
   memory: (i: Instance) => `redis ${i.name}: maxmemory as declared`,
@@ -23,10 +24,13 @@ export const redisCheckNames = {
 
 const WRONG_PASSWORD = "sparks-verify-wrong-password";
 const ACCEPTS = "answers ACL WHOAMI as its own user";
+const PLAIN_REFUSED = "no answer to a plain PING";
 
 export interface RedisCheckOptions {
   /** Run spark-redis and read the password file through `sudo -n`. Default false. */
   sudo?: boolean;
+  /** The host CA's certificate on the host (the manifest's `tls.caFile`): redis-cli speaks TLS verifying with it. Default plain (an old manifest), and the plain-protocol check is skipped. */
+  caFile?: string;
 }
 
 export const redisPasswordFile = (name: string) => `/etc/sparks/spark-redis/${name}.password`;
@@ -55,6 +59,7 @@ function plannedInstanceChecks(redis: RedisExpectation, i: Instance): PlannedChe
     { name: n.noAuth(i), expected: "NOAUTH" },
     { name: n.wrongPassword(i), expected: "WRONGPASS" },
     { name: n.accepts(i), expected: ACCEPTS },
+    { name: n.refusesPlain(i), expected: PLAIN_REFUSED },
     { name: n.leastPrivilege(i), expected: "NOPERM" },
     { name: n.persistence(i), expected: settings.persistence },
     { name: n.memory(i), expected: settings.memory },
@@ -72,10 +77,18 @@ export function parseConfigGet(stdout: string): Map<string, string> {
 /**
  * redis-cli on the host against one instance. "own": the instance's user, its password read into
  * REDISCLI_AUTH on the host (never on a command line); "tool": spark-redis' own user, the same way;
- * "wrong": the instance's user with a wrong password; "none": no AUTH at all.
+ * "wrong": the instance's user with a wrong password; "none": no AUTH at all. Over TLS, verifying the
+ * server with `caFile`, when given.
  */
-export function redisCli(listen: string, port: number, user: string, auth: "own" | "tool" | "wrong" | "none", sudo: string[], ...args: string[]): string {
-  const base = ["redis-cli", "--no-auth-warning", "-h", listen, "-p", String(port)];
+export function redisCli(
+  target: { listen: string; port: number; caFile?: string },
+  user: string,
+  auth: "own" | "tool" | "wrong" | "none",
+  sudo: string[],
+  ...args: string[]
+): string {
+  const tls = target.caFile === undefined ? [] : ["--tls", "--cacert", target.caFile];
+  const base = ["redis-cli", "--no-auth-warning", ...tls, "-h", target.listen, "-p", String(target.port)];
   if (auth === "none") return command(...base, ...args);
   const client = command(...base, "--user", auth === "tool" ? REDIS_TOOL_USER : user, ...args);
   if (auth === "wrong") return `REDISCLI_AUTH=${WRONG_PASSWORD} ${client}`;
@@ -104,7 +117,10 @@ async function checkInstance(exec: Exec, redis: RedisExpectation, instance: Inst
   const { results, port } = await checkServiceState(exec, "spark-redis", sudo, n, instance, plannedInstanceChecks(redis, instance));
   if (port === undefined) return results;
 
-  const cli = (auth: "own" | "tool" | "wrong" | "none", ...args: string[]) => exec(redisCli(redis.listen, port, instance.name, auth, sudo, ...args));
+  const cli = (auth: "own" | "tool" | "wrong" | "none", ...args: string[]) =>
+    exec(redisCli({ listen: redis.listen, port, caFile: options.caFile }, instance.name, auth, sudo, ...args));
+  // After the others: at most six commands at once.
+  const plainPing = async () => (options.caFile === undefined ? undefined : exec(redisCli({ listen: redis.listen, port }, instance.name, "own", sudo, "PING")));
   const [listening, anonymous, wrong, own, admin, config] = await Promise.all([
     checkListening(exec, n.listening(instance, redis.listen), redis.listen, port),
     cli("none", "PING"),
@@ -119,6 +135,8 @@ async function checkInstance(exec: Exec, redis: RedisExpectation, instance: Inst
   results.push(refusal(n.noAuth(instance), "NOAUTH", anonymous), refusal(n.wrongPassword(instance), "WRONGPASS", wrong));
   const whoami = own.stdout.trim();
   results.push(own.code === 0 && whoami === instance.name ? pass(n.accepts(instance), "answered") : fail(n.accepts(instance), ACCEPTS, own.code === 0 ? whoami.slice(0, 200) : commandError(own)));
+  const plain = await plainPing();
+  results.push(plain === undefined ? skip(n.refusesPlain(instance), "the manifest names no host CA (tls.caFile)") : plainRefusal(n.refusesPlain(instance), plain));
   results.push(refusal(n.leastPrivilege(instance), "NOPERM", admin));
 
   const settings = parseConfigGet(config.stdout);
@@ -134,6 +152,14 @@ async function checkInstance(exec: Exec, redis: RedisExpectation, instance: Inst
     results.push(memory === expected.memory ? pass(n.memory(instance), memory) : fail(n.memory(instance), expected.memory, memory));
   }
   return results;
+}
+
+/** A plain client on a TLS port: redis drops the connection at the first bytes that are no TLS handshake. */
+function plainRefusal(name: string, result: ExecResult): CheckResult {
+  if (/\bPONG\b/.test(result.stdout)) return fail(name, PLAIN_REFUSED, "PONG: answered without TLS");
+  const said = `${result.stdout}\n${result.stderr}`.trim();
+  if (result.code !== 0 || /error/i.test(said)) return pass(name, said.split("\n")[0]?.slice(0, 120) || `exit code ${result.code}`);
+  return fail(name, PLAIN_REFUSED, said.slice(0, 200) || "answered");
 }
 
 /** redis-cli prints a refused command's error on stdout (no terminal) and exits 0 or 1 depending on version. */

@@ -54,7 +54,8 @@ export async function checkSparkPgDeep(exec: Exec, pg: SparkPgExpectation, optio
   const table = `verify_deep_${suffix}`;
   const sudo = options.sudo ? ["sudo", "-n"] : [];
   const psql = (instance: string, port: number, sql: string) => {
-    const conninfo = `host=${pg.listen} port=${port} user=${instance} dbname=${DATABASE} connect_timeout=10`;
+    const tls = options.caFile === undefined ? "" : ` sslmode=verify-full sslrootcert=${options.caFile}`;
+    const conninfo = `host=${pg.listen} port=${port} user=${instance} dbname=${DATABASE} connect_timeout=10${tls}`;
     const client = command(`/usr/lib/postgresql/${pg.version}/bin/psql`, "-XtA", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo);
     // The password stays on the host: read into the environment of psql, never on a command line.
     return exec(`password=$(${command(...sudo, "cat", passwordFile(instance))}) && PGPASSWORD=$password ${client}`);
