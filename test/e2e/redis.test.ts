@@ -182,8 +182,11 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
       "/etc/systemd/system/spark-redis@.service",
       "/etc/systemd/system/redis-server.service.d",
       "/run/sparks/locks/spark-redis.lock",
+      "/run/sparks/locks/tls.lock",
     ];
     for (const file of ours) expect((await onHost(`test -e ${file}`)).code, file).not.toBe(0);
+    // With no tool left, the host CA's key goes too, and the group that read the server key.
+    expect((await onHost("getent group sparks-tls")).code).not.toBe(0);
     expect((await onHost("find /var/lib/sparks/owners -path '*spark-redis*' -type f")).stdout.trim()).toBe("");
     for (const p of ["redis-server", "redis-tools"]) {
       expect((await onHost(`dpkg-query -W -f='\${db:Status-Status}' ${p} 2>/dev/null || true`)).stdout, p).not.toBe("installed");

@@ -165,8 +165,11 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
       "/etc/systemd/system/spark-pg@.service",
       "/etc/systemd/system/spark-pg-expire@.service",
       "/run/sparks/locks/spark-pg.lock",
+      "/run/sparks/locks/tls.lock",
     ];
     for (const file of ours) expect((await onHost(`test -e ${file}`)).code, file).not.toBe(0);
+    // With no tool left, the host CA's key goes too, and the group that read the server key.
+    expect((await onHost("getent group sparks-tls")).code).not.toBe(0);
     expect((await onHost("ls /etc/systemd/system/multi-user.target.wants/ | grep spark-pg || true")).stdout.trim()).toBe("");
     expect((await onHost("find /var/lib/sparks/owners -path '*spark-pg*' -type f")).stdout.trim()).toBe("");
     for (const dir of ["/etc/postgresql", "/etc/postgresql-common", "/var/lib/postgresql"]) expect((await onHost(`test -e ${dir}`)).code, dir).not.toBe(0);

@@ -30,7 +30,8 @@ describe("HostTls", () => {
       RESOURCE: renderedUrn("sparks:host:Host$sparks:host:HostTls", "t1-tls-certificates"),
     });
     expect(withShippedScript(command.create)).toContain("reissue_reason");
-    expect(withShippedScript(command.delete)).toContain("kept the host CA and certificates");
+    // The CA outlives a delete while a tool still serves its certificates, and only then.
+    expect(withShippedScript(command.delete)).toMatch(/for tool in spark-pg spark-redis[\s\S]*kept the host CA[\s\S]*rm -rf -- "\$SPARKS_TLS_DIR"/);
     expect(tls.expected).toEqual({ caFile: "/etc/sparks/tls/ca.crt", certFile: "/etc/sparks/tls/current/server.crt", addresses: ["127.0.0.1", "10.0.0.5"], verifyDays: 14 });
   });
 
