@@ -136,18 +136,21 @@ describe.skipIf(blocker !== undefined)("spark-redis on a sandbox host", () => {
 
   it("TLS only: the printed URI connects over TLS, the plain protocol is refused on the port, a foreign CA fails", async () => {
     const secret = await password("main");
-    // The URI carries the password: it goes through a file, never a command line.
-    await sh("umask 077 && cat > /tmp/main.uri", await uri("main"));
-    expect((await sh(`redis-cli --no-auth-warning --cacert ${CA} -u "$(cat /tmp/main.uri)" ACL WHOAMI`)).trim()).toBe("main");
-    const plain = await run(`REDISCLI_AUTH=${posixQuote(secret)} redis-cli --no-auth-warning -h 127.0.0.1 -p ${mainPort} --user main PING`);
+    // What the URI says, with the password from the environment: redis-cli -u would put it on a command line.
+    const printed = new URL(await uri("main"));
+    expect(printed.protocol).toBe("rediss:");
+    const fromUri = `--tls --cacert ${printed.searchParams.get("ssl_ca_certs")} -h ${printed.hostname} -p ${printed.port} --user ${printed.username} -n ${printed.pathname.slice(1)}`;
+    const auth = "REDISCLI_AUTH=$(cat /etc/sparks/spark-redis/main.password)";
+    expect(decodeURIComponent(printed.password)).toBe(secret);
+    expect((await sh(`${auth} redis-cli --no-auth-warning ${fromUri} ACL WHOAMI`)).trim()).toBe("main");
+    const plain = await run(`${auth} redis-cli --no-auth-warning -h 127.0.0.1 -p ${mainPort} --user main PING`);
     expect(plain.stdout).not.toContain("PONG");
     expect(`${plain.stdout}${plain.stderr}`).toMatch(/Connection reset|closed the connection|Error/i);
     expect(await sh(`grep -c '^port 0$' ${REDIS_ROOT}/main/redis.conf`)).toBe("1\n");
     await sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /tmp/other-ca.key -out /tmp/other-ca.crt -days 2 -subj /CN=other 2>/dev/null");
-    const foreign = await run(`REDISCLI_AUTH=${posixQuote(secret)} redis-cli --no-auth-warning --tls --cacert /tmp/other-ca.crt -h 127.0.0.1 -p ${mainPort} --user main PING`);
+    const foreign = await run(`${auth} redis-cli --no-auth-warning --tls --cacert /tmp/other-ca.crt -h 127.0.0.1 -p ${mainPort} --user main PING`);
     expect(foreign.stdout).not.toContain("PONG");
     expect(`${foreign.stdout}${foreign.stderr}`).toMatch(/certificate verify failed|SSL/i);
-    await sh("rm -f /tmp/main.uri");
   });
 
   it("status shows when the certificate expires; reload-tls makes running instances serve a renewed one without a restart", async () => {
