@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { TlsExpectation } from "../verify/manifest";
 import { SparksComponent } from "./component";
@@ -12,6 +13,14 @@ export const TLS_DIR = "/etc/sparks/tls";
 export const TLS_CA_FILE = `${TLS_DIR}/ca.crt`;
 export const TLS_CERT_FILE = `${TLS_DIR}/current/server.crt`;
 
+/** A CA of the operator's (stack config `tlsCaCertificate`, secret `tlsCaKey`), used instead of one the host makes. */
+export interface OperatorCa {
+  /** PEM certificate of the CA: public, carried in the command, so a reviewer sees it change. */
+  certificate: string;
+  /** PEM private key of the CA, unencrypted: a secret, sent on the command's stdin. */
+  key: pulumi.Input<string>;
+}
+
 export interface HostTlsArgs {
   /** The host the certificates are for. */
   host: Host;
@@ -23,7 +32,11 @@ export interface HostTlsArgs {
   renewDays?: number;
   /** Verify fails when fewer days are left; default TLS_DEFAULTS.verifyDays (14). */
   verifyDays?: number;
+  /** Sign with the operator's CA; default a CA the host makes itself, whose key never leaves it. */
+  ca?: OperatorCa;
 }
+
+const withFinalNewline = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
 
 /** The last PEM certificate in a command's output: tls.sh prints the CA certificate last, before its result line. */
 export function lastCertificate(stdout: string): string {
@@ -32,7 +45,7 @@ export function lastCertificate(stdout: string): string {
 }
 
 /**
- * The host's own CA and its server certificate for the services' addresses, renewed by a daily
+ * The host's CA (its own, or the operator's) and its server certificate for the services' addresses, renewed by a daily
  * timer between deploys (`<name>-certificates`, components/scripts/host/tls.sh). The host tools
  * depend on `ready`, so every instance finds its certificate.
  */
@@ -56,14 +69,23 @@ export class HostTls extends SparksComponent {
         host: args.host,
         create: {
           script: "host/tls.sh",
-          params: { ADDRESSES: args.addresses, VALID_DAYS: args.validDays ?? TLS_DEFAULTS.validDays, RENEW_DAYS: args.renewDays ?? TLS_DEFAULTS.renewDays },
+          params: {
+            ADDRESSES: args.addresses,
+            VALID_DAYS: args.validDays ?? TLS_DEFAULTS.validDays,
+            RENEW_DAYS: args.renewDays ?? TLS_DEFAULTS.renewDays,
+            CA_SOURCE: args.ca ? "operator" : "host",
+            CA_FINGERPRINT: args.ca ? new X509Certificate(args.ca.certificate).fingerprint256 : "",
+          },
+          files: args.ca ? [{ content: withFinalNewline(args.ca.certificate) }] : [],
         },
         delete: { script: "host/tls.delete.sh", params: {} },
+        stdin: args.ca ? pulumi.secret(args.ca.key) : undefined,
       },
       { parent: this, dependsOn: [args.host.ready] },
     );
     this.ready = certificates;
-    this.caCertificate = certificates.stdout.apply((stdout) => lastCertificate(stdout ?? ""));
+    // With a key on stdin the command's output is secret; the operator's certificate is known already.
+    this.caCertificate = args.ca ? pulumi.output(withFinalNewline(args.ca.certificate)) : certificates.stdout.apply((stdout) => lastCertificate(stdout ?? ""));
     this.registerOutputs({ caCertificate: this.caCertificate });
   }
 }

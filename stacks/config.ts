@@ -5,6 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { readConnection } from "../sandbox/connection";
 import { statePaths } from "../sandbox/paths";
 import { FLEET_KEYS, fleetConfigErrors } from "./fleet";
+import { TLS_DEFAULTS, type OperatorCa } from "../components/host-tls";
+import { operatorCaErrors } from "./operator-ca";
 import { misplacedSecrets, secureLeafPaths } from "./secret-paths";
 import type { HostConfig, StackConfig } from "./types";
 import { ConfigValidationError, type DeepPartial } from "./validate";
@@ -12,7 +14,7 @@ import { ConfigValidationError, type DeepPartial } from "./validate";
 export const PROJECT = "sparks";
 
 /** Config keys that hold secrets; they are read with requireSecret and stay out of the schema. */
-export const SECRET_KEYS = ["sshPrivateKey"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "tlsCaKey"] as const;
 
 export interface HostConnection {
   address: string;
@@ -34,7 +36,7 @@ export interface ResolvedHost {
  * connection. Throws one ConfigValidationError listing every problem; call it before registering
  * any resource, so an invalid config registers nothing.
  */
-export function loadStackConfig(): { hosts: ResolvedHost[]; converge: string } {
+export function loadStackConfig(): { hosts: ResolvedHost[]; converge: string; tlsCa?: OperatorCa } {
   // Hosts merged with the shared blocks first: every rule below reads a host as it is deployed.
   const { config: expanded, errors } = fleetConfigErrors(rawProjectConfig());
   const sandboxConnectionFile = statePaths().connection;
@@ -53,6 +55,9 @@ export function loadStackConfig(): { hosts: ResolvedHost[]; converge: string } {
     const paths = stackFileSecretPaths(key);
     errors.push(...misplacedSecrets(paths.length > 0 ? paths : [key]));
   }
+  const caKey = pulumi.runtime.allConfig()[`${PROJECT}:tlsCaKey`];
+  const longestValidDays = Math.max(...hosts.map((host) => (typeof host?.tls?.validDays === "number" ? host.tls.validDays : TLS_DEFAULTS.validDays)));
+  errors.push(...operatorCaErrors({ certificate: expanded.tlsCaCertificate, key: caKey, keyIsSecret: isConfigSecret(`${PROJECT}:tlsCaKey`), longestValidDays }));
   hosts.forEach((host, index) => {
     if (host?.ssh?.privateKey != null && !hostsSecret) {
       errors.push({
@@ -102,7 +107,9 @@ export function loadStackConfig(): { hosts: ResolvedHost[]; converge: string } {
       },
     };
   });
-  return { hosts: hostsResolved, converge: config.converge ?? "" };
+  const tlsCa: OperatorCa | undefined =
+    config.tlsCaCertificate === undefined ? undefined : { certificate: config.tlsCaCertificate, key: new pulumi.Config(PROJECT).requireSecret("tlsCaKey") };
+  return { hosts: hostsResolved, converge: config.converge ?? "", tlsCa };
 }
 
 /**

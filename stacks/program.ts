@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BtrfsVolume } from "../components/btrfs-volume";
 import { Host } from "../components/host";
-import { HostTls } from "../components/host-tls";
+import { HostTls, type OperatorCa } from "../components/host-tls";
 import { SparkPg } from "../components/spark-pg";
 import { parseSize } from "../lib/size";
 import { redisFromConfig } from "./redis-program";
@@ -19,8 +19,8 @@ export interface StackOutputs {
 
 /** The whole deploy: every host of the stack with what it carries, and what the stack exports. */
 export function deployStack(): StackOutputs {
-  const { hosts, converge } = loadStackConfig();
-  const deployed = hosts.map((host) => deployHost(host, converge));
+  const { hosts, converge, tlsCa } = loadStackConfig();
+  const deployed = hosts.map((host) => deployHost(host, converge, tlsCa));
   return {
     verifyManifest: {
       version: 1,
@@ -37,7 +37,7 @@ function serviceAddresses(config: ResolvedHost["config"]): string[] {
   return [...new Set([config.sparkPg?.listen, config.redis?.listen].filter((a): a is string => a !== undefined))];
 }
 
-function deployHost({ config, connection }: ResolvedHost, converge: string): { expected: HostExpectation; tls?: HostTls } {
+function deployHost({ config, connection }: ResolvedHost, converge: string, tlsCa: OperatorCa | undefined): { expected: HostExpectation; tls?: HostTls } {
   const host = new Host(config.name, {
     address: connection.address,
     port: connection.port,
@@ -55,7 +55,11 @@ function deployHost({ config, connection }: ResolvedHost, converge: string): { e
   const tls =
     addresses.length === 0
       ? undefined
-      : new HostTls(`${config.name}-tls`, { host, addresses, validDays: config.tls?.validDays, renewDays: config.tls?.renewDays, verifyDays: config.tls?.verifyDays }, { parent: host });
+      : new HostTls(
+          `${config.name}-tls`,
+          { host, addresses, validDays: config.tls?.validDays, renewDays: config.tls?.renewDays, verifyDays: config.tls?.verifyDays, ca: tlsCa },
+          { parent: host },
+        );
   const pg = config.sparkPg;
   const sparkPg =
     pg &&

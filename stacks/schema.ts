@@ -108,5 +108,6 @@ export const stackConfigSchema: JSONSchemaType<StackConfig> = {
   properties: {
     hosts: { type: "array", minItems: 1, items: hostSchema },
     converge: { type: "string", pattern: "^[A-Za-z0-9._:-]{0,64}$", nullable: true },
+    tlsCaCertificate: { type: "string", nullable: true },
   },
 };

@@ -14,6 +14,11 @@ export interface StackConfig {
    * command in place, so the idempotent scripts repair drift. Default "".
    */
   converge?: string;
+  /**
+   * PEM certificate of a CA of the operator's that signs every host's server certificate, with the
+   * secret `tlsCaKey`; default each host makes its own CA.
+   */
+  tlsCaCertificate?: string;
 }
 
 export interface HostConfig {

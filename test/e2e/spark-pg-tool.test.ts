@@ -146,6 +146,42 @@ describe.skipIf(blocker !== undefined)("spark-pg on a sandbox host", () => {
     }
   });
 
+  it("an operator's CA: installed from the deploy (key on stdin), checked before anything changes, kept by the renew timer, left for a new host CA", async () => {
+    const caFiles = "/etc/sparks/tls/ca.crt /etc/sparks/tls/ca.key /etc/sparks/tls/ca.source";
+    const hostCaBefore = await sh(`sha256sum ${caFiles}`);
+    await sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /tmp/ops-ca.key -out /tmp/ops-ca.crt -days 400 -subj /CN=ops -addext basicConstraints=critical,CA:TRUE 2>/dev/null");
+    const ops = { certificate: await sh("cat /tmp/ops-ca.crt"), key: await sh("cat /tmp/ops-ca.key && rm /tmp/ops-ca.key") };
+    const other = await sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null");
+
+    // A key that is not the certificate's: refused, and the host's CA and certificate stay as they were.
+    const serverBefore = await sh("readlink /etc/sparks/tls/current");
+    const refused = await host.runTlsScript(["127.0.0.1"], { certificate: ops.certificate, key: other });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("the CA key on stdin does not belong to the operator's certificate");
+    expect(await sh(`sha256sum ${caFiles}`)).toBe(hostCaBefore);
+    expect(await sh("readlink /etc/sparks/tls/current")).toBe(serverBefore);
+
+    const installed = await host.runTlsScript(["127.0.0.1"], ops);
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(installed.stdout).toMatch(/changed: installed the operator's CA [0-9A-F:]{95}\n/);
+    expect(installed.stdout).toContain("(the server certificate is not signed by the host CA)");
+    expect(await sh("stat -c '%a %U %G' /etc/sparks/tls/ca.key && cat /etc/sparks/tls/ca.source")).toBe("600 root root\noperator\n");
+    expect(await sh("cmp /tmp/ops-ca.crt /etc/sparks/tls/ca.crt && openssl verify -CAfile /tmp/ops-ca.crt /etc/sparks/tls/current/server.crt")).toContain(": OK");
+    // The running instance serves the new certificate (reload-tls), which a client trusting only the operator's CA accepts.
+    const opsUri = (await uri("main")).replace("sslrootcert=/etc/sparks/tls/ca.crt", "sslrootcert=/tmp/ops-ca.crt");
+    expect((await sh(`${PG_BIN}/psql ${posixQuote(opsUri)} -XtAc 'select ssl from pg_stat_ssl where pid = pg_backend_pid()'`)).trim()).toBe("t");
+    // The daily renewal has neither the certificate nor the key: it keeps the operator's CA.
+    await sh("systemctl start sparks-tls-renew.service");
+    expect(await sh("cmp /tmp/ops-ca.crt /etc/sparks/tls/ca.crt && cat /etc/sparks/tls/ca.source")).toBe("operator\n");
+
+    // Without the operator's CA in the config again, the host makes its own and re-issues.
+    await host.issueCertificate("127.0.0.1");
+    expect(await sh("cat /etc/sparks/tls/ca.source")).toBe("host\n");
+    expect((await run("cmp -s /tmp/ops-ca.crt /etc/sparks/tls/ca.crt")).code).toBe(1);
+    expect(await sh("openssl verify -CAfile /etc/sparks/tls/ca.crt /etc/sparks/tls/current/server.crt")).toContain(": OK");
+    expect(await sql("main", "select ssl from pg_stat_ssl where pid = pg_backend_pid()")).toBe("t");
+  });
+
   it("fork under write load: consistent copy with its own role, port and password; the source keeps serving", async () => {
     const pidBefore = (await status("main")).pid;
     const record = await sh(`cat ${PG_ROOT}/main/instance.json`);

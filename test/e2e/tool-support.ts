@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll } from "vitest";
@@ -66,12 +67,26 @@ export function toolSandboxHost(options: ToolHostOptions) {
    * The host's CA and server certificate, as the deploy's `<host>-tls-certificates` makes them: the
    * shipped script at its bundle path (the renew timer runs it again from there), called with its header.
    */
-  async function issueCertificate(...addresses: string[]): Promise<void> {
+  async function runTlsScript(addresses: string[], ca?: { certificate: string; key: string }): Promise<ExecResult> {
     const script = "host/tls.sh";
     const shipped = `${BUNDLE_REMOTE_DIR}/${shippedScriptPath(script)}`;
     await sh(`mkdir -p ${path.posix.dirname(shipped)} && cat > ${shipped}`, shippedScriptBody(script));
-    const params = { ADDRESSES: addresses, VALID_DAYS: TLS_DEFAULTS.validDays, RENEW_DAYS: TLS_DEFAULTS.renewDays, CONVERGE: "", RESOURCE: `urn:pulumi:e2e::sparks::${toolName}-tls-certificates` };
-    await sh(renderRemoteCommand(script, params));
+    const params = {
+      ADDRESSES: addresses,
+      VALID_DAYS: TLS_DEFAULTS.validDays,
+      RENEW_DAYS: TLS_DEFAULTS.renewDays,
+      CA_SOURCE: ca ? "operator" : "host",
+      CA_FINGERPRINT: ca ? new X509Certificate(ca.certificate).fingerprint256 : "",
+      CONVERGE: "",
+      RESOURCE: `urn:pulumi:e2e::sparks::${toolName}-tls-certificates`,
+    };
+    // The deploy sends the operator's key on stdin, and nothing otherwise (the provider sends no empty stdin).
+    return run(renderRemoteCommand(script, params, ca ? [{ content: ca.certificate }] : []), ca?.key);
+  }
+
+  async function issueCertificate(...addresses: string[]): Promise<void> {
+    const r = await runTlsScript(addresses);
+    if (r.code !== 0) throw new Error(`host/tls.sh exited ${r.code}: ${r.stderr}${r.stdout}`);
   }
 
   /** Boots and prepares the host before the enclosing describe block's tests, and takes it down after them. */
@@ -97,7 +112,7 @@ export function toolSandboxHost(options: ToolHostOptions) {
     });
   }
 
-  return { run, sh, tool, status, uri, withConfig, upForTests, issueCertificate };
+  return { run, sh, tool, status, uri, withConfig, upForTests, issueCertificate, runTlsScript };
 }
 
 function hostSetup({ packages, root }: ToolHostOptions): string {

@@ -1,3 +1,8 @@
+import { execFileSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { lastCertificate } from "../../components/host-tls";
@@ -15,7 +20,7 @@ const named = (prefix: string) => registered.filter((r) => r.name.startsWith(pre
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\nAbC+/=\n-----END CERTIFICATE-----\n";
 
 describe("HostTls", () => {
-  it("issues the certificate for the service addresses after the host is ready, and keeps the CA on delete", async () => {
+  it("issues the certificate for the service addresses after the host is ready; its delete keeps the CA only while a tool serves it", async () => {
     const host = new Host("t1", { address: "203.0.113.10", hostKey: HOST_KEY, privateKey: pulumi.secret("KEY") });
     const tls = new HostTls("t1-tls", { host, addresses: ["127.0.0.1", "10.0.0.5"], renewDays: 20 }, { parent: host });
     expect(await resolve(tls.urn)).toContain("sparks:host:Host$sparks:host:HostTls::t1-tls");
@@ -39,5 +44,21 @@ describe("HostTls", () => {
     expect(lastCertificate(`changed: issued server certificate\n${PEM.replace("AbC", "Old")}${PEM}sparks-result: changed\n`)).toBe(PEM);
     expect(lastCertificate("")).toBe("");
     expect(lastCertificate("-----BEGIN CERTIFICATE-----\n$(reboot)\n-----END CERTIFICATE-----\n")).toBe("");
+  });
+
+  it("with the operator's CA: the certificate and its fingerprint in the command, the key only on its secret stdin, the certificate exported as given", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "operator-ca-"));
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${dir}/ca.key`, "-out", `${dir}/ca.crt`, "-days", "400", "-subj", "/CN=ops", "-addext", "basicConstraints=critical,CA:TRUE"], { stdio: "ignore" });
+    const [certificate, key] = [readFileSync(`${dir}/ca.crt`, "utf8"), readFileSync(`${dir}/ca.key`, "utf8")];
+    const host = new Host("t2", { address: "203.0.113.11", hostKey: HOST_KEY, privateKey: pulumi.secret("KEY") });
+    const tls = new HostTls("t2-tls", { host, addresses: ["10.0.0.6"], ca: { certificate, key: pulumi.secret(key) } }, { parent: host });
+    await settle();
+    const command = named("t2-tls-certificates")[0].inputs;
+    expect(headerParams(command.create)).toMatchObject({ CA_SOURCE: "operator", CA_FINGERPRINT: new X509Certificate(certificate).fingerprint256 });
+    expect(command.create).toContain(certificate.split("\n")[1]);
+    for (const line of key.split("\n").filter((l) => l.length > 20)) expect(`${command.create}${command.delete}`).not.toContain(line);
+    // In wire form, as the engine gets it: marked secret (the SDK's secret signature), so the state holds it encrypted.
+    expect(command.stdin).toEqual({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: key });
+    expect(await resolve(tls.caCertificate)).toBe(certificate);
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The host's own CA and a server certificate for ADDRESSES (every service's listen address), which
-# spark-pg and spark-redis serve. The CA (ca.key root 0600, ca.crt 0644) is made once. The server
+# The host's CA and a server certificate for ADDRESSES (every service's listen address), which
+# spark-pg and spark-redis serve. The CA (ca.key root 0600, ca.crt 0644) is made once on the host
+# (CA_SOURCE=host) or is the operator's (CA_SOURCE=operator, lib/tls-ca.sh). The server
 # certificate is (re-)issued when there is none, it is not the CA's, it expires within RENEW_DAYS,
 # it names other addresses, or its key does not match: into server-<serial>/ (key root:sparks-tls
 # 0640), then `current` is swapped to it atomically, each installed tool reloads it (`<tool>
@@ -11,6 +12,7 @@
 # sparks-include: lib/packages.sh
 # sparks-include: lib/write-file.sh
 # sparks-include: lib/tls.sh
+# sparks-include: lib/tls-ca.sh
 [ "${#ADDRESSES[@]}" -gt 0 ] || fail "ADDRESSES is empty: a server certificate names at least one address"
 [ "$VALID_DAYS" -gt "$RENEW_DAYS" ] || fail "VALID_DAYS ($VALID_DAYS) must be greater than RENEW_DAYS ($RENEW_DAYS)"
 command -v openssl >/dev/null || install_missing_packages openssl
@@ -18,6 +20,12 @@ take_root_lock tls
 dir=$SPARKS_TLS_DIR
 mkdir -p "$dir"
 chmod 0755 "$dir"
+# First, so a CA that is not the operator's stops the run before it changes anything else.
+case $CA_SOURCE in
+  host) ensure_host_ca "$dir" ;;
+  operator) ensure_operator_ca "$dir" "$CA_FINGERPRINT" ;;
+  *) fail "CA_SOURCE is \"$CA_SOURCE\", not host or operator" ;;
+esac
 
 if ! getent group "$SPARKS_TLS_GROUP" >/dev/null; then
   groupadd --system "$SPARKS_TLS_GROUP"
@@ -32,20 +40,6 @@ for user in postgres redis; do
   fi
 done
 
-if [ ! -f "$dir/ca.key" ] || [ ! -f "$dir/ca.crt" ]; then
-  new_temp_file "$dir/ca.key"
-  ca_key=$TEMP_FILE
-  new_temp_file "$dir/ca.crt"
-  ca_crt=$TEMP_FILE
-  chmod 0600 "$ca_key"
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$ca_key" 2>/dev/null
-  openssl req -new -x509 -key "$ca_key" -out "$ca_crt" -days "$SPARKS_TLS_CA_DAYS" -subj "/CN=Sparks host CA $(hostname)" \
-    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-  chmod 0644 "$ca_crt"
-  mv -f "$ca_key" "$dir/ca.key"
-  mv -f "$ca_crt" "$dir/ca.crt"
-  changed "made the host CA $dir/ca.crt"
-fi
 chown root:root "$dir/ca.key" "$dir/ca.crt"
 chmod 0600 "$dir/ca.key"
 chmod 0644 "$dir/ca.crt"
@@ -100,7 +94,7 @@ self=${BASH_SOURCE[0]}
 [ -f "$self" ] || fail "run the shipped copy of this script (not $self): the renew timer needs a path to run again"
 # shellcheck disable=SC2034 # saved by name below
 SPARKS_TLS_SCRIPT=$self
-saved=(ADDRESSES VALID_DAYS RENEW_DAYS RESOURCE CONVERGE SPARKS_TLS_SCRIPT)
+saved=(ADDRESSES VALID_DAYS RENEW_DAYS CA_SOURCE CA_FINGERPRINT RESOURCE CONVERGE SPARKS_TLS_SCRIPT)
 write_file "$dir/renew.params" 0600 < <(declare -p "${saved[@]}")
 write_file /etc/systemd/system/sparks-tls-renew.service 0644 <<'UNIT'
 # Written by the Sparks host TLS component (components/scripts/host/tls.sh).
