@@ -57,3 +57,14 @@ export function ipKey(address: string): string {
   const family = isIP(address);
   return family === 0 ? address : `${family}:${addressBytes(address, family as 4 | 6).join(".")}`;
 }
+
+/** Whether `address` lies in `cidr` (same family, the first `prefix` bits equal). */
+export function cidrContains(cidr: Cidr, address: string): boolean {
+  if (isIP(address) !== cidr.family) return false;
+  const [inside, base] = [addressBytes(address, cidr.family), addressBytes(cidr.address, cidr.family)];
+  return base.every((byte, i) => {
+    const bits = Math.max(0, Math.min(8, cidr.prefix - i * 8));
+    const mask = (0xff << (8 - bits)) & 0xff;
+    return (byte & mask) === (inside[i] & mask);
+  });
+}

@@ -1,6 +1,7 @@
 import type { BtrfsVolumeExpectation, HostExpectation, ServiceRoot } from "./manifest";
 import { btrfsCheckNames, plannedBtrfsVolumeChecks } from "./checks/btrfs-volume";
 import { kvmCheckNames } from "./checks/kvm-guest";
+import { outsideCheckNames } from "./checks/outside";
 import { redisCheckNames } from "./checks/redis";
 import { sparkPgCheckNames } from "./checks/spark-pg";
 import type { ServiceInstance } from "./checks/service-instance";
@@ -42,6 +43,9 @@ export function causeLinks(host: HostExpectation): Map<string, string> {
         .map((name) => name(instance, expectation.listen))
         .filter((name) => name !== names.enabled(instance));
       link(followers, active);
+      const service = expectation === host.sparkPg ? "spark-pg" : "redis";
+      const outside = { service, name: instance.name, listen: expectation.listen, clients: expectation.clients } as const;
+      link([outsideCheckNames.tls(outside), outsideCheckNames.plain(outside), outsideCheckNames.source(outside)], active);
     }
   }
 

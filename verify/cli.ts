@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { userPath } from "../lib/user-path";
 import { parseDuration } from "./duration";
@@ -15,7 +16,7 @@ import type { VerifyResult } from "./types";
 import { verifyWithWait } from "./wait";
 
 const USAGE = `usage: npm run verify -- (--manifest FILE | --stack NAME) [--wait DURATION] [--format FORMAT] [--out FILE]
-                         [--junit FILE] [--identity KEYFILE] [--deep]
+                         [--junit FILE] [--identity KEYFILE] [--deep] [--from-here [--source ADDRESS]]
 
   --manifest FILE     verify manifest (JSON), e.g. from \`pulumi stack output --json verifyManifest\`
   --stack NAME        read .sparks/NAME/verify-manifest.json, as written by \`npm run apply -- --stack NAME\`
@@ -30,6 +31,11 @@ const USAGE = `usage: npm run verify -- (--manifest FILE | --stack NAME) [--wait
   --deep              also a fork round trip per host on its first non-fork spark-pg (and redis) instance: fork
                       to a scratch instance (TTL 10m), write in the fork, check the source is
                       unchanged, destroy the fork
+  --from-here         also connect to every spark-pg and Redis instance from this machine, as a client
+                      with no credentials: TLS with a certificate the host CA signed for the listen
+                      address, the plain protocol refused, and (Postgres) this machine's address let
+                      in exactly when the config declares it (the host itself or a clients network)
+  --source ADDRESS    make those connections from this local address (a runner with several)
 
 A failure that follows from another (a volume not mounted, so its subvolumes are missing) is
 reported under it: one finding, its followers counted. Under GitHub Actions (GITHUB_ACTIONS=true)
@@ -76,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
 
-  const options = { identityFile: args.identity, manifestDir: path.dirname(manifestFile), deep: args.deep };
+  const options = { identityFile: args.identity, manifestDir: path.dirname(manifestFile), deep: args.deep, fromHere: args.fromHere, source: args.source };
   const result = args.waitMs === undefined ? await runVerify(manifest, options) : await verifyWithWait(manifest, options, { waitMs: args.waitMs });
 
   const report = formatAs(args.format, result);
@@ -116,6 +122,8 @@ export interface CliArgs {
   /** `--wait`, in milliseconds; absent for one run. */
   waitMs?: number;
   deep: boolean;
+  fromHere: boolean;
+  source?: string;
   help: boolean;
 }
 
@@ -134,10 +142,14 @@ export function parseCliArgs(argv: string[]): CliArgs {
       wait: { type: "string" },
       json: { type: "boolean", default: false },
       deep: { type: "boolean", default: false },
+      "from-here": { type: "boolean", default: false },
+      source: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (values.help) return { format: "text", deep: false, help: true };
+  if (values.help) return { format: "text", deep: false, fromHere: false, help: true };
+  if (values.source !== undefined && !values["from-here"]) throw new UsageError("--source is the address of --from-here's connections: pass --from-here too");
+  if (values.source !== undefined && isIP(values.source) === 0) throw new UsageError(`--source: "${values.source}" is not an IP address`);
   if ((values.manifest === undefined) === (values.stack === undefined)) {
     throw new UsageError("pass exactly one of --manifest FILE and --stack NAME");
   }
@@ -164,6 +176,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
     format: format as Format,
     ...(waitMs === undefined ? {} : { waitMs }),
     deep: values.deep,
+    fromHere: values["from-here"],
+    ...(values.source === undefined ? {} : { source: values.source }),
     help: false,
   };
 }

@@ -10,6 +10,7 @@ import { checkSparkPg, plannedSparkPgChecks } from "./checks/spark-pg";
 import { checkSparkPgDeep, plannedSparkPgDeepChecks } from "./checks/spark-pg-deep";
 import { checkRedis, plannedRedisChecks } from "./checks/redis";
 import { checkRedisDeep, plannedRedisDeepChecks } from "./checks/redis-deep";
+import { checkFromOutside, plannedOutsideChecks } from "./checks/outside";
 import { checkTls, plannedTlsChecks } from "./checks/tls";
 import type { HostExpectation, VerifyManifest } from "./manifest";
 import type { CheckResult, Exec, HostResult, PlannedCheck, Summary, VerifyResult } from "./types";
@@ -24,11 +25,17 @@ export interface VerifyOptions extends SessionOptions {
   agent?: string;
   /** Also run the deep checks: a fork round trip on each host's first non-fork spark-pg instance. */
   deep?: boolean;
+  /** Also connect to each service instance from where verify runs (checks/outside.ts). */
+  fromHere?: boolean;
+  /** The local address those connections come from; default the one the route picks. */
+  source?: string;
 }
 
 /** Which checks run on a host. */
 export interface HostCheckOptions {
   deep?: boolean;
+  fromHere?: boolean;
+  source?: string;
 }
 
 export const sshCheckNames = { hostKey: "ssh host key", connect: "ssh connect" };
@@ -95,7 +102,7 @@ export async function verifyHost(host: HostExpectation, options: VerifyOptions):
   try {
     // LC_ALL=C: the parsers read tool output in the C locale whatever the host's default is.
     const exec: Exec = (command) => session.exec(`LC_ALL=C; export LC_ALL; ${command}`);
-    return result([pass(sshCheckNames.hostKey), pass(sshCheckNames.connect), ...(await runHostChecks(exec, host, { deep: options.deep }))]);
+    return result([pass(sshCheckNames.hostKey), pass(sshCheckNames.connect), ...(await runHostChecks(exec, host, { deep: options.deep, fromHere: options.fromHere, source: options.source }))]);
   } finally {
     session.close();
   }
@@ -113,7 +120,8 @@ export async function runHostChecks(exec: Exec, host: HostExpectation, checks: H
   const deep = host.sparkPg && checks.deep ? await checkSparkPgDeep(exec, host.sparkPg, { sudo, caFile }) : [];
   const redis = host.redis ? await checkRedis(exec, host.redis, { sudo, caFile }) : [];
   const redisDeep = host.redis && checks.deep ? await checkRedisDeep(exec, host.redis, { sudo, caFile }) : [];
-  return [...groups.flat(), ...tls, ...sparkPg, ...kvm, ...deep, ...redis, ...redisDeep];
+  const fromHere = checks.fromHere ? await checkFromOutside(exec, host, { sudo, source: checks.source }) : [];
+  return [...groups.flat(), ...tls, ...sparkPg, ...kvm, ...deep, ...redis, ...redisDeep, ...fromHere];
 }
 
 export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = {}): PlannedCheck[] {
@@ -126,11 +134,12 @@ export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = 
     ...(host.sparkPg && checks.deep ? plannedSparkPgDeepChecks(host.sparkPg) : []),
     ...(host.redis ? plannedRedisChecks(host.redis) : []),
     ...(host.redis && checks.deep ? plannedRedisDeepChecks(host.redis) : []),
+    ...(checks.fromHere ? plannedOutsideChecks(host) : []),
   ];
 }
 
 function notRun(host: HostExpectation, options: VerifyOptions, reason: string): CheckResult[] {
-  return plannedChecks(host, { deep: options.deep }).map((check) => skip(check.name, reason));
+  return plannedChecks(host, { deep: options.deep, fromHere: options.fromHere }).map((check) => skip(check.name, reason));
 }
 
 /** `--identity`, else the manifest's `ssh.identityFile`, else the SSH agent. */

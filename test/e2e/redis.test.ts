@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -53,6 +54,19 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     expect(run.output).toContain("✓ redis fixtures: forked from main");
     expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
     expect(run.code, run.output).toBe(0);
+  });
+
+  it("verify --from-here: each instance answers TLS for 127.0.0.1 with the host CA, and not the plain protocol", async () => {
+    const out = path.join(RESULTS, "verify-redis-from-here.json");
+    const run = await verify("verify-redis-from-here.xml", "--from-here", "--format", "json", "--out", out);
+    expect(run.code, run.output).toBe(0);
+    const checks = (JSON.parse(readFileSync(out, "utf8")) as { hosts: { checks: { name: string; status: string; found?: string }[] }[] }).hosts[0].checks;
+    const check = (name: string) => checks.find((c) => c.name === name);
+    for (const name of ["main", "fixtures"]) {
+      // Without credentials the instance answers NOAUTH: it was reached, over TLS, and asks who we are.
+      expect(check(`from here: redis ${name}: TLS with a certificate the host CA signed for 127.0.0.1`)).toMatchObject({ status: "pass", found: expect.stringMatching(/^TLS verified; -NOAUTH/) });
+      expect(check(`from here: redis ${name}: the plain protocol is refused`)).toMatchObject({ status: "pass" });
+    }
   });
 
   it("verify --deep forks main, writes in the fork, leaves main unchanged and destroys the fork", async () => {

@@ -1,12 +1,15 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile, summaryOf } from "./support";
+import { e2eBlockerFor, RESULTS, ROOT, runCli, sandboxDeploy, sandboxHostForTests, sandboxStackFile, summaryOf } from "./support";
 
 const blocker = e2eBlockerFor("the SparkPg e2e tests");
 
 /** This file's own sandbox host, apart from the foundation tests' and the tool test's. */
 const STATE_DIR = path.join(ROOT, ".sandbox-e2e-pg");
-const { apply: applyStack, verify, onHost } = sandboxDeploy(STATE_DIR, path.join(RESULTS, "verify-manifest-sandbox-pg.json"));
+const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-pg.json");
+const { apply: applyStack, verify, onHost } = sandboxDeploy(STATE_DIR, MANIFEST);
+const runVerifyCli = (args: string[]) => runCli("verify/cli.ts", args, STATE_DIR);
 /** The sandbox stack with its btrfs volume and spark-pg only: this file tests spark-pg. */
 const STACK = sandboxStackFile("pg", ["sparkPg"]);
 /** The same stack with a new converge value: every command re-runs in place. */
@@ -86,6 +89,35 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
     console.log(`re-apply: ${run.seconds.toFixed(1)} s`);
     expect(run.output).toMatch(/^done: 0 ran, 0 changed/m);
     expect(run.code).toBe(0);
+  });
+
+  it("verify --from-here: TLS for 127.0.0.1, no plain protocol, and pg_hba.conf lets in exactly the declared sources", async () => {
+    const report = (file: string) => JSON.parse(readFileSync(file, "utf8")) as { hosts: { checks: { name: string; status: string; expected?: string; found?: string }[] }[] };
+    const check = (file: string, name: string) => report(file).hosts[0].checks.find((c) => c.name === name);
+    const here = path.join(RESULTS, "verify-pg-from-here.json");
+    const run = await verify("verify-pg-from-here.xml", "--from-here", "--format", "json", "--out", here);
+    expect(run.code, run.output).toBe(0);
+    for (const name of ["main", "fixtures"]) {
+      expect(check(here, `from here: spark-pg ${name}: TLS with a certificate the host CA signed for 127.0.0.1`)).toMatchObject({ status: "pass", found: "TLS verified; auth requested" });
+      expect(check(here, `from here: spark-pg ${name}: the plain protocol is refused`)).toMatchObject({ status: "pass", found: expect.stringContaining("no encryption") });
+    }
+    const source = "from here: spark-pg main: this client's address is let in only if declared";
+    expect(check(here, source)).toMatchObject({ status: "pass", found: "127.0.0.1 admitted: the server asked for a password" });
+
+    // From an address the config does not declare: refused by pg_hba.conf before any password is asked.
+    const other = path.join(RESULTS, "verify-pg-from-other.json");
+    expect((await verify("verify-pg-from-other.xml", "--from-here", "--source", "127.0.0.2", "--format", "json", "--out", other)).code).toBe(0);
+    expect(check(other, source)).toMatchObject({ status: "pass", found: expect.stringMatching(/^127\.0\.0\.2 refused: hba refused: no pg_hba\.conf entry for host "127\.0\.0\.2"/) });
+
+    // A manifest that declares that network while the host does not let it in: the check fails.
+    const declared = JSON.parse(readFileSync(MANIFEST, "utf8"));
+    declared.hosts[0].sparkPg.clients = ["127.0.0.0/8"];
+    const declaredFile = path.join(RESULTS, "verify-manifest-pg-declares-loopback.json");
+    writeFileSync(declaredFile, JSON.stringify(declared));
+    const wrong = path.join(RESULTS, "verify-pg-declared.json");
+    const failed = await runVerifyCli(["--manifest", declaredFile, "--from-here", "--source", "127.0.0.2", "--format", "json", "--out", wrong]);
+    expect(failed.code).toBe(1);
+    expect(check(wrong, source)).toMatchObject({ status: "fail", expected: "127.0.0.2 admitted (declared)", found: expect.stringContaining("127.0.0.2 refused") });
   });
 
   it("a stopped instance fails verify by name; a new converge value starts it again", async () => {

@@ -19,7 +19,7 @@ describe("verify CLI arguments", () => {
   });
 
   it("--help needs nothing else", () => {
-    expect(parseCliArgs(["--help", "--deep"])).toEqual({ format: "text", deep: false, help: true });
+    expect(parseCliArgs(["--help", "--deep"])).toEqual({ format: "text", deep: false, fromHere: false, help: true });
   });
 
   it("--wait takes a duration, a bare number being seconds", () => {
