@@ -1,8 +1,8 @@
-import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { misplacedSecrets, secureLeafPaths } from "../../stacks/secret-paths";
+import { planSandbox } from "./plan-sandbox";
 
 const ROOT = path.resolve(__dirname, "../..");
 const DIR = path.join(ROOT, "test-results", "config-secrets");
@@ -19,16 +19,7 @@ function sandboxStack(name: string, ssh: string[], extraHostLines: string[] = []
   return file;
 }
 
-function plan(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      path.join(ROOT, "node_modules/.bin/tsx"),
-      ["apply/cli.ts", "plan", "--stack", "sandbox", "--state", path.join(DIR, "none.json"), ...args],
-      { cwd: ROOT, encoding: "utf8", env: { ...process.env, SPARKS_SANDBOX_DIR: path.join(ROOT, "test/fixtures/sandbox-state") } },
-      (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
-    );
-  });
-}
+const plan = (args: string[]) => planSandbox(DIR, args);
 
 beforeAll(() => {
   mkdirSync(DIR, { recursive: true });

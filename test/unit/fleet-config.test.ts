@@ -1,9 +1,9 @@
-import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { fleetConfigErrors } from "../../stacks/fleet";
+import { planSandbox } from "./plan-sandbox";
 
 const ROOT = path.resolve(__dirname, "../..");
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGalMW02EhxsccJwMhKX2F6Avhwvj4VM0HeEsoKqxwY0";
@@ -161,24 +161,17 @@ describe("fleet config: no secret in a shared block", () => {
 
   const dir = path.join(ROOT, "test-results", "fleet-config");
   /** `npm run plan` of the sandbox stack with `edit` made to its config, and `args`. */
-  function planSandbox(name: string, edit: (config: Record<string, any>) => void, args: string[] = []): Promise<{ code: number | null; stderr: string }> {
+  function planEdited(name: string, edit: (config: Record<string, any>) => void, args: string[] = []): Promise<{ code: number | null; stderr: string }> {
     mkdirSync(dir, { recursive: true });
     const stack = parse(readFileSync(path.join(ROOT, "Pulumi.sandbox.yaml"), "utf8"));
     edit(stack.config);
     const file = path.join(dir, `Pulumi.${name}.yaml`);
     writeFileSync(file, JSON.stringify(stack));
-    return new Promise((resolve) => {
-      const child = execFile(
-        path.join(ROOT, "node_modules/.bin/tsx"),
-        ["apply/cli.ts", "plan", "--stack", "sandbox", "--state", path.join(dir, "none.json"), "--config-file", file, ...args],
-        { cwd: ROOT, encoding: "utf8", env: { ...process.env, SPARKS_SANDBOX_DIR: path.join(ROOT, "test/fixtures/sandbox-state") } },
-        (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
-      );
-    });
+    return planSandbox(dir, ["--config-file", file, ...args]);
   }
 
   it("refuses a secure: value in a role of a stack file before the program runs", async () => {
-    const run = await planSandbox("secret-role", (config) => {
+    const run = await planEdited("secret-role", (config) => {
       config["sparks:roles"] = { db: { ssh: { privateKey: { secure: "v1:AAAAx" } } } };
       config["sparks:hosts"][0].roles = ["db"];
     });
@@ -189,7 +182,7 @@ describe("fleet config: no secret in a shared block", () => {
   it("refuses a shared block the engine passes as a secret: the program would read it as plain text", async () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, "roles.json"), JSON.stringify({ db: { packages: ["htop"] } }));
-    const run = await planSandbox("secret-roles-key", (config) => (config["sparks:hosts"][0].roles = ["db"]), ["--secret", `roles=${path.join(dir, "roles.json")}`]);
+    const run = await planEdited("secret-roles-key", (config) => (config["sparks:hosts"][0].roles = ["db"]), ["--secret", `roles=${path.join(dir, "roles.json")}`]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("roles: is a secret, which only hosts[N].ssh.privateKey may be");
   }, 60_000);

@@ -1,8 +1,9 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { operatorCaErrors } from "../../stacks/operator-ca";
+import { planSandbox } from "./plan-sandbox";
 
 const ROOT = path.resolve(__dirname, "../..");
 const DIR = path.join(ROOT, "test-results", "operator-ca");
@@ -59,16 +60,7 @@ describe("an operator's CA in the stack config (tlsCaCertificate, secret tlsCaKe
   });
 });
 
-function plan(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      path.join(ROOT, "node_modules/.bin/tsx"),
-      ["apply/cli.ts", "plan", "--stack", "sandbox", "--state", path.join(DIR, "none.json"), ...args],
-      { cwd: ROOT, encoding: "utf8", env: { ...process.env, SPARKS_SANDBOX_DIR: path.join(ROOT, "test/fixtures/sandbox-state") } },
-      (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
-    );
-  });
-}
+const plan = (args: string[]) => planSandbox(DIR, args);
 
 /** Pulumi.sandbox.yaml with tlsCaCertificate set to `certificate`. */
 function stackWithCa(certificate: string): string {

@@ -93,9 +93,8 @@ function pgAnswer(reply: Buffer): string {
   return `unexpected reply ${JSON.stringify(reply.subarray(0, 16).toString("latin1"))}`;
 }
 
-/** Postgres as a client without credentials: with `ca`, SSLRequest then TLS, else the plain protocol. */
-export async function probePostgres(target: ProbeTarget, ca?: string): Promise<ProbeAnswer> {
-  const timeoutMs = target.timeoutMs ?? 5000;
+/** One TCP connection to `target` for `body`, closed after it; a connection that fails is the answer. */
+async function withConnection(target: ProbeTarget, body: (socket: net.Socket, timeoutMs: number) => Promise<ProbeAnswer>): Promise<ProbeAnswer> {
   let socket: net.Socket;
   try {
     socket = await connect(target);
@@ -103,6 +102,15 @@ export async function probePostgres(target: ProbeTarget, ca?: string): Promise<P
     return { tlsVerified: false, said: `no connection: ${(error as Error).message}` };
   }
   try {
+    return await body(socket, target.timeoutMs ?? 5000);
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** Postgres as a client without credentials: with `ca`, SSLRequest then TLS, else the plain protocol. */
+export function probePostgres(target: ProbeTarget, ca?: string): Promise<ProbeAnswer> {
+  return withConnection(target, async (socket, timeoutMs) => {
     if (ca === undefined) {
       socket.write(startupMessage());
       return { tlsVerified: false, said: pgAnswer(await readReply(socket, pgComplete, timeoutMs)) };
@@ -117,22 +125,13 @@ export async function probePostgres(target: ProbeTarget, ca?: string): Promise<P
     const said = pgAnswer(await readReply(secured.socket, pgComplete, timeoutMs));
     secured.socket.destroy();
     return { tlsVerified: true, said, localAddress };
-  } finally {
-    socket.destroy();
-  }
+  });
 }
 
 /** Redis as a client without credentials: PING over TLS with `ca`, else in the plain protocol. */
-export async function probeRedis(target: ProbeTarget, ca?: string): Promise<ProbeAnswer> {
-  const timeoutMs = target.timeoutMs ?? 5000;
-  let socket: net.Socket;
-  try {
-    socket = await connect(target);
-  } catch (error) {
-    return { tlsVerified: false, said: `no connection: ${(error as Error).message}` };
-  }
+export function probeRedis(target: ProbeTarget, ca?: string): Promise<ProbeAnswer> {
   const firstLine = (data: Buffer) => data.includes(0x0a);
-  try {
+  return withConnection(target, async (socket, timeoutMs) => {
     if (ca === undefined) {
       socket.write("PING\r\n");
       const reply = await readReply(socket, firstLine, timeoutMs);
@@ -145,7 +144,5 @@ export async function probeRedis(target: ProbeTarget, ca?: string): Promise<Prob
     const reply = (await readReply(secured.socket, firstLine, timeoutMs)).toString("utf8").trim();
     secured.socket.destroy();
     return { tlsVerified: true, said: reply === "" ? "closed" : reply, localAddress };
-  } finally {
-    socket.destroy();
-  }
+  });
 }

@@ -6,6 +6,7 @@
 # a shell) keeps the tool, its units and config, so it still runs and can still be managed. What is
 # kept stays claimed: a later deploy takes it over, a later destroy of this resource removes it.
 # sparks-include: lib/owner.sh
+# sparks-include: lib/root-lock.sh
 leave_unless_owned "$TOOL-tool" "$TOOL" "the $TOOL tool"
 if [ ! -d "$ROOT" ]; then
   # An unmounted volume hides the instances; better a tool too many than instances without one.
@@ -14,16 +15,8 @@ if [ ! -d "$ROOT" ]; then
 fi
 # The tool's own lock (sparks_host/instances.py LOCK_DIR, root-only): no fork or ensure can add an
 # instance between the look and the removal.
+take_root_lock "$TOOL"
 lock=/run/sparks/locks/$TOOL.lock
-for dir in /run/sparks /run/sparks/locks; do
-  [ -e "$dir" ] || mkdir -m 0700 "$dir"
-  if [ -L "$dir" ] || [ ! -O "$dir" ] || [ -n "$(find "$dir" -maxdepth 0 -perm /022)" ]; then
-    fail "$dir is not a directory only root can write: refusing to take the $TOOL lock in it"
-  fi
-done
-[ ! -L "$lock" ] || fail "$lock is a symbolic link: refusing to lock with it"
-exec 9>>"$lock"
-flock -w 600 9 || fail "another $TOOL command held $lock for 600 s"
 remaining=$(find "$ROOT" "$ROOT/.snapshots" -mindepth 1 -maxdepth 1 ! -path "$ROOT/.snapshots" -printf '%f ' 2>/dev/null || true)
 if [ -n "$remaining" ]; then
   echo "$TOOL kept with its units, config and passwords: $ROOT still holds ${remaining% } (instances, snapshots or leftovers of a fork: see $TOOL list; $TOOL destroy NAME removes one)"

@@ -4,6 +4,7 @@
 # clients trust the CA); with no tool left, nothing needs them, and a CA key is not left on a host
 # that no longer serves TLS: the TLS directory and the sparks-tls group go too.
 # sparks-include: lib/owner.sh
+# sparks-include: lib/root-lock.sh
 # sparks-include: lib/tls.sh
 leave_unless_owned tls host "the host TLS renew timer"
 take_root_lock tls

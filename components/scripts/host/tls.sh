@@ -11,6 +11,7 @@
 # sparks-include: lib/owner.sh
 # sparks-include: lib/packages.sh
 # sparks-include: lib/write-file.sh
+# sparks-include: lib/root-lock.sh
 # sparks-include: lib/tls.sh
 # sparks-include: lib/tls-ca.sh
 [ "${#ADDRESSES[@]}" -gt 0 ] || fail "ADDRESSES is empty: a server certificate names at least one address"
