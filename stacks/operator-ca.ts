@@ -13,6 +13,8 @@ export interface OperatorCaInput {
 }
 
 const SET_KEY = "pulumi config set --secret tlsCaKey < ca.key";
+/** What a plan without the stack's secrets provider has for an encrypted value (apply/stack-file.ts): nothing to check. */
+const UNREAD_SECRET = "[secret]";
 
 /**
  * What is wrong with an operator's CA, by config key. The key's value never appears in a message:
@@ -32,7 +34,7 @@ export function operatorCaErrors({ certificate, key, keyIsSecret, longestValidDa
   }
   let privateKey: ReturnType<typeof createPrivateKey> | undefined;
   try {
-    privateKey = createPrivateKey(key);
+    if (key !== UNREAD_SECRET) privateKey = createPrivateKey(key);
   } catch {
     errors.push({ path: "tlsCaKey", message: "is not an unencrypted PEM private key (the renew timer signs with it unattended)" });
   }

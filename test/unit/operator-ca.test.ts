@@ -35,6 +35,9 @@ describe("an operator's CA in the stack config (tlsCaCertificate, secret tlsCaKe
   it("takes a CA whose secret key belongs to it, and no CA at all", () => {
     expect(check(ca.cert, ca.key)).toEqual([]);
     expect(check(undefined, undefined)).toEqual([]);
+    // A plan of a stack whose key is encrypted (only the Pulumi CLI decrypts it) checks the certificate alone.
+    expect(check(ca.cert, "[secret]")).toEqual([]);
+    expect(check(leaf.cert, "[secret]").map((e) => e.path)).toEqual(["tlsCaCertificate"]);
   });
 
   it("names the missing half of the pair", () => {
@@ -85,6 +88,14 @@ describe("the plan of a stack with an operator's CA", () => {
     const fingerprint = execFileSync("openssl", ["x509", "-noout", "-fingerprint", "-sha256"], { input: ca.cert, encoding: "utf8" }).replace(/^[^=]*=/, "").trim();
     const tlsCommand = text.stdout.slice(text.stdout.indexOf("+ create sandbox-tls-certificates"));
     expect(tlsCommand).toMatch(new RegExp(`^    CA_FINGERPRINT=${fingerprint}\n    CA_SOURCE=operator$`, "m"));
+  });
+
+  it("plans a stack whose CA key is encrypted, as only the Pulumi CLI can read it", async () => {
+    const file = stackWithCa(ca.cert);
+    writeFileSync(file, readFileSync(file, "utf8").replace(/^config:\n/m, "config:\n  sparks:tlsCaKey:\n    secure: v1:AAAAnot-decryptable-here\n"));
+    const run = await plan(["--config-file", file, "--full"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("CA_SOURCE=operator");
   });
 
   it("refuses a CA key given in plain text, before anything is planned", async () => {
