@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BtrfsVolume } from "../components/btrfs-volume";
 import { Host } from "../components/host";
+import { HostFirewall, type HostFirewallArgs } from "../components/host-firewall";
+import type { FirewallService } from "../components/firewall-rules";
 import { HostTls, type OperatorCa } from "../components/host-tls";
 import { SparkPg } from "../components/spark-pg";
 import { parseSize } from "../lib/size";
@@ -8,6 +10,7 @@ import { redisFromConfig } from "./redis-program";
 import type { HostExpectation, VerifyManifest } from "../verify/manifest";
 import { deployKvm } from "./kvm-program";
 import { loadStackConfig, type ResolvedHost } from "./config";
+import type { FirewallConfig } from "./types";
 
 /** What the entry point exports as stack outputs. */
 export interface StackOutputs {
@@ -82,6 +85,7 @@ function deployHost({ config, connection }: ResolvedHost, converge: string, tlsC
       { parent: host },
     );
   const redis = redisFromConfig(config, host, volumes, tls);
+  const firewall = config.firewall && new HostFirewall(`${config.name}-firewall`, { host, ...firewallRules(config.firewall, config, connection.port) }, { parent: host });
   const expected: HostExpectation = {
     name: config.name,
     ssh: {
@@ -97,6 +101,21 @@ function deployHost({ config, connection }: ResolvedHost, converge: string, tlsC
     ...(redis ? { redis: redis.expected } : {}),
     ...(config.kvm ? { kvm: deployKvm(config.name, host, volumesByName, config.kvm) } : {}),
     ...(tls ? { tls: tls.expected } : {}),
+    ...(firewall ? { firewall: firewall.expected } : {}),
   };
   return { expected, tls };
+}
+
+/** The firewall's rules from the host's config: SSH (on the port the deploy uses, unless the config names sshd's own), each service's pool, the NAT bridges' guests. */
+function firewallRules(firewall: FirewallConfig, config: ResolvedHost["config"], deployPort: number): Omit<HostFirewallArgs, "host"> {
+  const services: FirewallService[] = [];
+  if (config.sparkPg) services.push({ name: "spark-pg", listen: config.sparkPg.listen, ports: config.sparkPg.ports, clients: config.sparkPg.clients ?? [] });
+  if (config.redis) services.push({ name: "redis", listen: config.redis.listen, ports: config.redis.ports, clients: config.redis.clients ?? [] });
+  return {
+    sshPort: firewall.sshPort ?? deployPort,
+    adminNetworks: firewall.adminNetworks,
+    confirmSeconds: firewall.confirmSeconds,
+    services,
+    guestBridges: (config.kvm?.networks ?? []).flatMap((n) => (n.mode === "nat" && n.bridge !== undefined ? [n.bridge] : [])),
+  };
 }

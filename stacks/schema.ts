@@ -85,6 +85,17 @@ const hostSchema: JSONSchemaType<HostConfig> = {
     sparkPg: { ...sparkPgSchema, nullable: true },
     redis: { ...redisSchema, nullable: true },
     kvm: { ...kvmSchema, nullable: true },
+    firewall: {
+      type: "object",
+      additionalProperties: false,
+      required: ["adminNetworks"],
+      properties: {
+        adminNetworks: { type: "array", minItems: 1, items: { type: "string", minLength: 1, maxLength: 64 } },
+        sshPort: { type: "integer", minimum: 1, maximum: 65535, nullable: true },
+        confirmSeconds: { type: "integer", minimum: 10, maximum: 3600, nullable: true },
+      },
+      nullable: true,
+    },
     tls: {
       type: "object",
       additionalProperties: false,

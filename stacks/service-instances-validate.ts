@@ -47,20 +47,26 @@ export function listenErrors(listen: unknown, at: string): ConfigError[] {
  * reach the one address the instances listen on), and none is written twice.
  */
 export function clientsErrors(clients: unknown, listen: unknown, at: string): ConfigError[] {
-  if (!Array.isArray(clients)) return [];
-  const listenFamily = typeof listen === "string" ? isIP(listen) : 0;
+  const family = typeof listen === "string" ? isIP(listen) : 0;
+  return networkListErrors(clients, `${at}.clients`, family === 0 ? undefined : { family, why: `listen ${listen}` });
+}
+
+/** Each entry of a list of networks parses as a CIDR (of `only.family`, when given), and none is written twice. */
+export function networkListErrors(networks: unknown, at: string, only?: { family: number; why: string }): ConfigError[] {
+  if (!Array.isArray(networks)) return [];
   const seen = new Map<string, number>();
-  return clients.flatMap((text, i): ConfigError[] => {
-    const path = `${at}.clients[${i}]`;
+  const name = at.slice(at.lastIndexOf(".") + 1);
+  return networks.flatMap((text, i): ConfigError[] => {
+    const path = `${at}[${i}]`;
     if (typeof text !== "string") return [];
     const cidr = parseCidr(text);
     if ("error" in cidr) return [{ path, message: cidr.error }];
-    if (listenFamily !== 0 && cidr.family !== listenFamily) {
-      return [{ path, message: `"${text}" is an IPv${cidr.family} network, but listen ${listen} is IPv${listenFamily}: no such client can reach it` }];
+    if (only !== undefined && cidr.family !== only.family) {
+      return [{ path, message: `"${text}" is an IPv${cidr.family} network, but ${only.why} is IPv${only.family}: no such client can reach it` }];
     }
     const key = cidrKey(cidr);
     const first = seen.get(key);
-    if (first !== undefined) return [{ path, message: `"${text}" is the network of clients[${first}] again` }];
+    if (first !== undefined) return [{ path, message: `"${text}" is the network of ${name}[${first}] again` }];
     seen.set(key, i);
     return [];
   });

@@ -38,6 +38,20 @@ export interface HostConfig {
   kvm?: KvmConfig;
   /** The host's own CA and server certificate, which spark-pg and spark-redis serve; default TlsConfig's defaults. */
   tls?: TlsConfig;
+  /**
+   * An inbound firewall on the host (nftables table `inet sparks`): SSH from `adminNetworks`, each
+   * service's port pool from its `clients`, loopback; everything else dropped. Default none.
+   */
+  firewall?: FirewallConfig;
+}
+
+export interface FirewallConfig {
+  /** Networks (CIDRs, IPv4 or IPv6) SSH is open to: where the deploy, verify and operators connect from. At least one. */
+  adminNetworks: string[];
+  /** The port sshd listens on, when the deploy reaches it through another (a port forward); default ssh.port. */
+  sshPort?: number;
+  /** Seconds new rules wait for the deploy to confirm them over a new SSH connection before the host restores the last confirmed ones; default 60. */
+  confirmSeconds?: number;
 }
 
 /** Lifetimes of the host's server certificate, in days (components/scripts/host/tls.sh). */

@@ -4,6 +4,7 @@ import { redisErrors } from "./redis-validate";
 import { kvmErrors } from "./kvm-validate";
 import { clientsErrors, forkLimitErrors, instanceListErrors, listenErrors, portPoolErrors, serviceStorage } from "./service-instances-validate";
 import { stackConfigSchema } from "./schema";
+import { firewallErrors } from "./firewall-validate";
 import { tlsErrors } from "./tls-validate";
 import type { HostConfig, StackConfig } from "./types";
 
@@ -134,6 +135,7 @@ function crossFieldErrors(config: DeepPartial<StackConfig>): ConfigError[] {
     errors.push(...redisErrors(host, `hosts[${h}].redis`));
     errors.push(...kvmErrors(host, `hosts[${h}].kvm`));
     errors.push(...tlsErrors(host?.tls, `hosts[${h}].tls`));
+    errors.push(...firewallErrors(host, `hosts[${h}].firewall`));
   });
   return errors;
 }

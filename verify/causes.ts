@@ -44,7 +44,7 @@ export function causeLinks(host: HostExpectation): Map<string, string> {
         .filter((name) => name !== names.enabled(instance));
       link(followers, active);
       const service = expectation === host.sparkPg ? "spark-pg" : "redis";
-      const outside = { service, name: instance.name, listen: expectation.listen, clients: expectation.clients } as const;
+      const outside = { service, name: instance.name, listen: expectation.listen } as const;
       link([outsideCheckNames.tls(outside), outsideCheckNames.plain(outside), outsideCheckNames.source(outside)], active);
     }
   }

@@ -3,6 +3,7 @@ import { instanceNameProperties } from "../lib/instance-schema";
 import { patterns } from "../lib/patterns";
 import type {
   BtrfsVolumeExpectation,
+  FirewallExpectation,
   HostExpectation,
   RedisExpectation,
   SparkPgExpectation,
@@ -116,6 +117,37 @@ const redisExpectationSchema: JSONSchemaType<RedisExpectation> = {
   },
 };
 
+const firewallSchema: JSONSchemaType<FirewallExpectation> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["generation", "sshPort", "adminNetworks", "services", "guestBridges"],
+  properties: {
+    generation: { type: "string", pattern: "^[0-9a-f]{16}$" },
+    sshPort: { type: "integer", minimum: 1, maximum: 65535 },
+    adminNetworks: { ...clientsSchema, minItems: 1 },
+    services: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "listen", "ports", "clients"],
+        properties: {
+          name: { type: "string", enum: ["spark-pg", "redis"] },
+          listen: { type: "string", pattern: patterns.ipAddress },
+          ports: {
+            type: "object",
+            additionalProperties: false,
+            required: ["from", "to"],
+            properties: { from: { type: "integer", minimum: 1, maximum: 65535 }, to: { type: "integer", minimum: 1, maximum: 65535 } },
+          },
+          clients: clientsSchema,
+        },
+      },
+    },
+    guestBridges: { type: "array", items: { type: "string", pattern: "^[A-Za-z0-9_.-]{1,15}$" } },
+  },
+};
+
 const hostSchema: JSONSchemaType<HostExpectation> = {
   type: "object",
   additionalProperties: false,
@@ -129,6 +161,7 @@ const hostSchema: JSONSchemaType<HostExpectation> = {
     redis: { ...redisExpectationSchema, nullable: true },
     kvm: { ...kvmExpectationSchema, nullable: true },
     tls: { ...tlsSchema, nullable: true },
+    firewall: { ...firewallSchema, nullable: true },
   },
 };
 

@@ -31,6 +31,30 @@ export interface HostExpectation {
   kvm?: KvmExpectation;
   /** The host's server certificate, which spark-pg and spark-redis serve; absent when the host runs neither. */
   tls?: TlsExpectation;
+  /** The host firewall (nftables table `inet sparks`); absent when the config declares none. */
+  firewall?: FirewallExpectation;
+}
+
+/** What the host firewall must let in, and the hash of the rules that say so. */
+export interface FirewallExpectation {
+  /** The hash in the loaded table's comment, and in the confirmed copy that loads at boot. */
+  generation: string;
+  /** The SSH port, open to `adminNetworks` only. */
+  sshPort: number;
+  /** CIDRs (IPv4 or IPv6) that may open SSH connections. */
+  adminNetworks: string[];
+  /** Each service's port pool on its listen address, open to its client networks only. */
+  services: FirewallServiceExpectation[];
+  /** libvirt NAT bridges whose guests may ask the host for DHCP and DNS. */
+  guestBridges: string[];
+}
+
+export interface FirewallServiceExpectation {
+  /** "spark-pg" or "redis". */
+  name: string;
+  listen: string;
+  ports: { from: number; to: number };
+  clients: string[];
 }
 
 export interface TlsExpectation {

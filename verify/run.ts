@@ -12,6 +12,7 @@ import { checkRedis, plannedRedisChecks } from "./checks/redis";
 import { checkRedisDeep, plannedRedisDeepChecks } from "./checks/redis-deep";
 import { checkFromOutside, plannedOutsideChecks } from "./checks/outside";
 import { checkTls, plannedTlsChecks } from "./checks/tls";
+import { checkFirewall, plannedFirewallChecks } from "./checks/firewall";
 import type { HostExpectation, VerifyManifest } from "./manifest";
 import type { CheckResult, Exec, HostResult, PlannedCheck, Summary, VerifyResult } from "./types";
 
@@ -114,6 +115,7 @@ export async function runHostChecks(exec: Exec, host: HostExpectation, checks: H
   const groups = await Promise.all([checkHost(exec, host), ...host.btrfsVolumes.map((v) => checkBtrfsVolume(exec, v, { sudo }))]);
   // After the others, not beside them: a burst of channels beyond what sshd has released yet is refused.
   const tls = host.tls ? await checkTls(exec, host.tls, { sudo }) : [];
+  const firewall = host.firewall ? await checkFirewall(exec, host.firewall, { sudo }) : [];
   const caFile = host.tls?.caFile;
   const sparkPg = host.sparkPg ? await checkSparkPg(exec, host.sparkPg, { sudo, caFile }) : [];
   const kvm = host.kvm ? await checkKvm(exec, host.kvm, { sudo }) : [];
@@ -121,7 +123,7 @@ export async function runHostChecks(exec: Exec, host: HostExpectation, checks: H
   const redis = host.redis ? await checkRedis(exec, host.redis, { sudo, caFile }) : [];
   const redisDeep = host.redis && checks.deep ? await checkRedisDeep(exec, host.redis, { sudo, caFile }) : [];
   const fromHere = checks.fromHere ? await checkFromOutside(exec, host, { sudo, source: checks.source }) : [];
-  return [...groups.flat(), ...tls, ...sparkPg, ...kvm, ...deep, ...redis, ...redisDeep, ...fromHere];
+  return [...groups.flat(), ...tls, ...firewall, ...sparkPg, ...kvm, ...deep, ...redis, ...redisDeep, ...fromHere];
 }
 
 export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = {}): PlannedCheck[] {
@@ -129,6 +131,7 @@ export function plannedChecks(host: HostExpectation, checks: HostCheckOptions = 
     ...plannedHostChecks(host),
     ...host.btrfsVolumes.flatMap(plannedBtrfsVolumeChecks),
     ...(host.tls ? plannedTlsChecks(host.tls) : []),
+    ...(host.firewall ? plannedFirewallChecks(host.firewall) : []),
     ...(host.sparkPg ? plannedSparkPgChecks(host.sparkPg) : []),
     ...(host.kvm ? plannedKvmChecks(host.kvm) : []),
     ...(host.sparkPg && checks.deep ? plannedSparkPgDeepChecks(host.sparkPg) : []),

@@ -180,6 +180,15 @@ describe("stack config validation", () => {
     ["a renewal window shorter than the verify window", withSparkPg((_pg, h) => (h.tls = { renewDays: 10 })), "hosts[0].tls.renewDays", "verifyDays (14) must be less than renewDays (10)"],
     ["a certificate valid for a day", withSparkPg((_pg, h) => (h.tls = { validDays: 1 })), "hosts[0].tls.validDays", "must be >= 2"],
     ["an unknown tls key", withSparkPg((_pg, h) => (h.tls = { days: 1 })), "hosts[0].tls.days", "unknown key"],
+    ["a firewall without admin networks", withHost((h) => (h.firewall = {})), "hosts[0].firewall.adminNetworks", "is required"],
+    ["a firewall open to no admin network", withHost((h) => (h.firewall = { adminNetworks: [] })), "hosts[0].firewall.adminNetworks", "must NOT have fewer than 1 items"],
+    ["an admin network without a prefix", withHost((h) => (h.firewall = { adminNetworks: ["198.51.100.7"] })), "hosts[0].firewall.adminNetworks[0]", "has no prefix length"],
+    ["an admin network with host bits set", withHost((h) => (h.firewall = { adminNetworks: ["198.51.100.7/24"] })), "hosts[0].firewall.adminNetworks[0]", "has host bits set"],
+    ["the same admin network twice", withHost((h) => (h.firewall = { adminNetworks: ["2001:db8::/32", "2001:0db8::/32"] })), "hosts[0].firewall.adminNetworks[1]", "is the network of adminNetworks[0] again"],
+    ["a confirmation window too short to confirm in", withHost((h) => (h.firewall = { adminNetworks: ["10.0.0.0/8"], confirmSeconds: 5 })), "hosts[0].firewall.confirmSeconds", "must be >= 10"],
+    ["an unknown firewall key", withHost((h) => (h.firewall = { adminNetworks: ["10.0.0.0/8"], allow: [] })), "hosts[0].firewall.allow", "unknown key"],
+    ["an SSH port inside spark-pg's pool", withSparkPg((_pg, h) => (h.firewall = { adminNetworks: ["10.0.0.0/8"], sshPort: 25510 })), "hosts[0].firewall.sshPort", "the SSH port 25510 lies in sparkPg.ports (25500-25519)"],
+    ["a deploy port inside spark-pg's pool", withSparkPg((_pg, h) => { h.ssh.port = 25500; h.firewall = { adminNetworks: ["10.0.0.0/8"] }; }), "hosts[0].ssh.port", "the SSH port 25500 lies in sparkPg.ports"],
   ])("rejects %s", (_case, config, path, message) => {
     const errors = stackConfigErrors(config);
     expect(errors).toContainEqual({ path, message: expect.stringContaining(message) });

@@ -139,6 +139,15 @@ describe("plan: the steps pulumi up would take", () => {
     expect(destroyed.indexOf("prod-1-spark-pg-instance-main")).toBeLessThan(destroyed.indexOf("prod-1-data-subvolume-pg"));
   });
 
+  it("confirms the firewall rules after loading them, over a command of its own (a new SSH connection)", () => {
+    const created = lines(plans.dev.stdout, /^\+ create (\S+)/gm);
+    const at = (name: string) => created.indexOf(name);
+    expect(at("dev-1-base-packages")).toBeLessThan(at("dev-1-firewall-rules"));
+    expect(at("dev-1-firewall-rules")).toBeLessThan(at("dev-1-firewall-confirm"));
+    expect(at("dev-1-firewall-rules")).toBeGreaterThan(-1);
+    expect(lines(plans.sandbox.stdout, /^\+ create (\S+)/gm).filter((name) => name.includes("firewall"))).toEqual([]);
+  });
+
   it("deletes in the reverse order of creation", () => {
     const created = lines(plans.dev.stdout, /^\+ create (\S+)/gm);
     const deleted = lines(plans.devDestroy.stdout, /^- delete (\S+)/gm);

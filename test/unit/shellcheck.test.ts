@@ -40,7 +40,7 @@ describe("shellcheck", () => {
   it.each(hostScripts)("passes %s as rendered, with its header and library", (script) => {
     const params = Object.fromEntries(
       [...new Set([...renderScriptBody(script, {}).matchAll(/\$\{?([A-Z][A-Z0-9_]*)\b/g)].map((m) => m[1]))]
-        .map((name) => [name, ["PACKAGES", "OPTIONS", "TOOL_FILES", "ADDRESSES", "BASH_SOURCE"].includes(name) ? ["a", "b c"] : "value with 'quotes'"]),
+        .map((name) => [name, ["PACKAGES", "OPTIONS", "TOOL_FILES", "ADDRESSES", "OPENS", "BASH_SOURCE"].includes(name) ? ["a", "b c"] : "value with 'quotes'"]),
     );
     const rendered = path.join(scratch, script.replace(/\//g, "_"));
     writeFileSync(rendered, `#!/usr/bin/env bash\n${renderScriptBody(script, params)}`);

@@ -46,9 +46,12 @@ describe("verify --from-here", () => {
       "from here: redis cache: the plain protocol is refused",
     ]);
     const links = causeLinks(host);
-    expect(links.get(outsideCheckNames.plain({ service: "redis", name: "cache", listen: "10.0.0.1", clients: [] }))).toBe("redis cache: active");
+    expect(links.get(outsideCheckNames.plain({ service: "redis", name: "cache", listen: "10.0.0.1" }))).toBe("redis cache: active");
     expect(links.get("from here: spark-pg main: this client's address is let in only if declared")).toBe("spark-pg main: active");
     expect(plannedOutsideChecks({ ...host, tls: undefined })).toEqual([]);
+    // Redis cannot tell one client from another: only a host firewall makes its source checkable.
+    const firewall = { generation: "0123456789abcdef", sshPort: 22, adminNetworks: ["10.9.0.0/16"], services: [], guestBridges: [] };
+    expect(plannedOutsideChecks({ ...host, firewall }).map((c) => c.name)).toContain("from here: redis cache: this client's address is let in only if declared");
   });
 
   it("--source needs --from-here and an IP address", () => {

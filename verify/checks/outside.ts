@@ -4,7 +4,7 @@ import type { HostExpectation } from "../manifest";
 import type { CheckResult, Exec, PlannedCheck } from "../types";
 import { commandError, fail, pass } from "./result";
 import { parseStatus } from "./service-instance";
-import { type ProbeAnswer, type ProbeTarget, probePostgres, probeRedis } from "./wire-probes";
+import { localAddressFor, type ProbeAnswer, type ProbeTarget, probePostgres, probeRedis } from "./wire-probes";
 
 type Service = "spark-pg" | "redis";
 
@@ -13,12 +13,16 @@ interface OutsideInstance {
   name: string;
   listen: string;
   clients: string[];
+  /** The host firewall drops undeclared clients before the service sees them. */
+  firewalled: boolean;
 }
 
+type Named = Pick<OutsideInstance, "service" | "name" | "listen">;
+
 export const outsideCheckNames = {
-  tls: (i: OutsideInstance) => `from here: ${i.service} ${i.name}: TLS with a certificate the host CA signed for ${i.listen}`,
-  plain: (i: OutsideInstance) => `from here: ${i.service} ${i.name}: the plain protocol is refused`,
-  source: (i: OutsideInstance) => `from here: spark-pg ${i.name}: this client's address is let in only if declared`,
+  tls: (i: Named) => `from here: ${i.service} ${i.name}: TLS with a certificate the host CA signed for ${i.listen}`,
+  plain: (i: Named) => `from here: ${i.service} ${i.name}: the plain protocol is refused`,
+  source: (i: Named) => `from here: ${i.service} ${i.name}: this client's address is let in only if declared`,
 };
 
 export interface OutsideOptions {
@@ -30,7 +34,7 @@ export interface OutsideOptions {
 
 function outsideInstances(host: HostExpectation): OutsideInstance[] {
   const of = (service: Service, expectation: HostExpectation["sparkPg"] | HostExpectation["redis"]) =>
-    (expectation?.instances ?? []).map((i) => ({ service, name: i.name, listen: expectation!.listen, clients: expectation!.clients }));
+    (expectation?.instances ?? []).map((i) => ({ service, name: i.name, listen: expectation!.listen, clients: expectation!.clients, firewalled: host.firewall !== undefined }));
   return [...of("spark-pg", host.sparkPg), ...of("redis", host.redis)];
 }
 
@@ -38,13 +42,16 @@ function plannedInstanceChecks(i: OutsideInstance): PlannedCheck[] {
   return [
     { name: outsideCheckNames.tls(i), expected: "TLS verified with the host CA" },
     { name: outsideCheckNames.plain(i), expected: "refused" },
-    ...(i.service === "spark-pg" ? [{ name: outsideCheckNames.source(i), expected: `admitted from ${i.listen} or ${i.clients.join(", ") || "no other network"}` }] : []),
+    ...(checksSource(i) ? [{ name: outsideCheckNames.source(i), expected: `admitted from ${i.listen} or ${i.clients.join(", ") || "no other network"}` }] : []),
   ];
 }
 
 export function plannedOutsideChecks(host: HostExpectation): PlannedCheck[] {
   return host.tls === undefined ? [] : outsideInstances(host).flatMap(plannedInstanceChecks);
 }
+
+/** Postgres refuses an undeclared client itself (pg_hba.conf); Redis cannot tell clients apart, so only a firewall does. */
+const checksSource = (i: OutsideInstance) => i.service === "spark-pg" || i.firewalled;
 
 /** Whether a client from `source` is declared: the host itself (its listen address) or a client network. */
 export function sourceDeclared(source: string, listen: string, clients: string[]): boolean {
@@ -57,8 +64,9 @@ export function sourceDeclared(source: string, listen: string, clients: string[]
 
 /**
  * Each service instance as a client where verify runs sees it, without credentials: TLS with a
- * certificate valid for the listen address, the plain protocol refused, and (Postgres, whose
- * pg_hba.conf answers before any password) this client's address let in exactly when declared.
+ * certificate valid for the listen address, the plain protocol refused, and this client's address
+ * let in exactly when declared: by the firewall, when the host has one, else by Postgres'
+ * pg_hba.conf, which answers before any password.
  */
 export async function checkFromOutside(exec: Exec, host: HostExpectation, options: OutsideOptions = {}): Promise<CheckResult[]> {
   if (host.tls === undefined) return [];
@@ -86,7 +94,7 @@ async function probeInstance(instance: OutsideInstance, target: ProbeTarget, ca:
   const [secure, plain] = await Promise.all([probe(target, ca), probe(target)]);
   const results = [secure.tlsVerified ? pass(n.tls(instance), `TLS verified; ${secure.said}`) : fail(n.tls(instance), "TLS verified with the host CA", secure.said)];
   results.push(plainRefused(instance.service, plain) ? pass(n.plain(instance), plain.said) : fail(n.plain(instance), "refused", plain.said));
-  if (instance.service === "spark-pg") results.push(sourceResult(instance, secure));
+  if (checksSource(instance)) results.push(sourceResult(instance, secure, secure.localAddress ?? target.source ?? (await localAddressFor(target.address))));
   return results;
 }
 
@@ -96,14 +104,16 @@ function plainRefused(service: Service, answer: ProbeAnswer): boolean {
   return !/^"?[+-]/.test(answer.said);
 }
 
-function sourceResult(instance: OutsideInstance, secure: ProbeAnswer): CheckResult {
+function sourceResult(instance: OutsideInstance, secure: ProbeAnswer, source: string | undefined): CheckResult {
   const name = outsideCheckNames.source(instance);
-  const source = secure.localAddress;
-  if (!secure.tlsVerified || source === undefined) return fail(name, "a TLS connection to ask", secure.said);
+  if (source === undefined) return fail(name, "a source address to judge", secure.said);
   const declared = sourceDeclared(source, instance.listen, instance.clients);
-  const admitted = secure.said === "auth requested";
-  const expected = declared ? `${source} admitted (declared)` : `${source} refused (not declared)`;
-  if (!admitted && !secure.said.startsWith("hba refused")) return fail(name, expected, secure.said);
-  const found = admitted ? `${source} admitted: the server asked for a password` : `${source} refused: ${secure.said}`;
+  const refusal = instance.firewalled ? "dropped by the firewall" : "refused by pg_hba.conf";
+  const expected = declared ? `${source} admitted (declared)` : `${source} ${refusal} (not declared)`;
+  const admitted = secure.tlsVerified && (instance.service === "redis" || secure.said === "auth requested");
+  const refused = instance.firewalled ? /^no connection: timed out/.test(secure.said) : secure.said.startsWith("hba refused");
+  if (!admitted && !refused) return fail(name, expected, secure.said);
+  const how = instance.service === "spark-pg" ? "the server asked for a password" : "TLS verified";
+  const found = admitted ? `${source} admitted: ${how}` : `${source} refused: ${instance.firewalled ? "no answer (the firewall dropped it)" : secure.said}`;
   return admitted === declared ? pass(name, found) : fail(name, expected, found);
 }

@@ -1,3 +1,4 @@
+import dgram from "node:dgram";
 import net from "node:net";
 import tls from "node:tls";
 
@@ -144,5 +145,24 @@ export function probeRedis(target: ProbeTarget, ca?: string): Promise<ProbeAnswe
     const reply = (await readReply(secured.socket, firstLine, timeoutMs)).toString("utf8").trim();
     secured.socket.destroy();
     return { tlsVerified: true, said: reply === "" ? "closed" : reply, localAddress };
+  });
+}
+
+/**
+ * The local address the route to `address` picks, without sending anything (a UDP socket's
+ * connect only binds it): who this client is when no connection came about.
+ */
+export function localAddressFor(address: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket(net.isIPv6(address) ? "udp6" : "udp4");
+    socket.once("error", () => {
+      socket.close();
+      resolve(undefined);
+    });
+    socket.connect(9, address, () => {
+      const local = socket.address().address;
+      socket.close();
+      resolve(local);
+    });
   });
 }
