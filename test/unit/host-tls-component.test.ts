@@ -36,7 +36,7 @@ describe("HostTls", () => {
     });
     expect(withShippedScript(command.create)).toContain("reissue_reason");
     // The CA outlives a delete while a tool still serves its certificates, and only then.
-    expect(withShippedScript(command.delete)).toMatch(/for tool in spark-pg spark-redis[\s\S]*kept the host CA[\s\S]*rm -rf -- "\$SPARKS_TLS_DIR"/);
+    expect(withShippedScript(command.delete)).toMatch(/SPARKS_TLS_TOOLS=\(spark-pg spark-redis\)[\s\S]*for tool in "\$\{SPARKS_TLS_TOOLS\[@\]\}"[\s\S]*kept the host CA[\s\S]*rm -rf -- "\$SPARKS_TLS_DIR"/);
     expect(tls.expected).toEqual({ caFile: "/etc/sparks/tls/ca.crt", certFile: "/etc/sparks/tls/current/server.crt", addresses: ["127.0.0.1", "10.0.0.5"], verifyDays: 14 });
   });
 

@@ -2,7 +2,7 @@ import { cidrContains, ipKey, parseCidr } from "../../lib/cidr";
 import { command } from "../../lib/shell-quote";
 import type { HostExpectation } from "../manifest";
 import type { CheckResult, Exec, PlannedCheck } from "../types";
-import { commandError, fail, pass } from "./result";
+import { commandError, fail, pass, skip } from "./result";
 import { parseStatus } from "./service-instance";
 import { localAddressFor, type ProbeAnswer, type ProbeTarget, probePostgres, probeRedis } from "./wire-probes";
 
@@ -92,11 +92,20 @@ async function probeInstance(instance: OutsideInstance, target: ProbeTarget, ca:
   const n = outsideCheckNames;
   const probe = instance.service === "spark-pg" ? probePostgres : probeRedis;
   const [secure, plain] = await Promise.all([probe(target, ca), probe(target)]);
+  const source = secure.localAddress ?? target.source ?? (await localAddressFor(target.address));
+  const sourceCheck = checksSource(instance) ? [sourceResult(instance, secure, source)] : [];
+  // A client the firewall rightly drops sees no server at all: what it would see of TLS is unknowable from here.
+  if (instance.firewalled && dropped(secure) && source !== undefined && !sourceDeclared(source, instance.listen, instance.clients)) {
+    const why = `${source} is not a declared client, and the firewall drops it: run verify from a declared network to check this`;
+    return [skip(n.tls(instance), why), skip(n.plain(instance), why), ...sourceCheck];
+  }
   const results = [secure.tlsVerified ? pass(n.tls(instance), `TLS verified; ${secure.said}`) : fail(n.tls(instance), "TLS verified with the host CA", secure.said)];
   results.push(plainRefused(instance.service, plain) ? pass(n.plain(instance), plain.said) : fail(n.plain(instance), "refused", plain.said));
-  if (checksSource(instance)) results.push(sourceResult(instance, secure, secure.localAddress ?? target.source ?? (await localAddressFor(target.address))));
-  return results;
+  return [...results, ...sourceCheck];
 }
+
+/** No TCP handshake within the time: what a dropping firewall looks like to a client. */
+const dropped = (answer: ProbeAnswer) => /^no connection: timed out/.test(answer.said);
 
 function plainRefused(service: Service, answer: ProbeAnswer): boolean {
   if (answer.said.startsWith("no connection")) return true;
@@ -111,7 +120,7 @@ function sourceResult(instance: OutsideInstance, secure: ProbeAnswer, source: st
   const refusal = instance.firewalled ? "dropped by the firewall" : "refused by pg_hba.conf";
   const expected = declared ? `${source} admitted (declared)` : `${source} ${refusal} (not declared)`;
   const admitted = secure.tlsVerified && (instance.service === "redis" || secure.said === "auth requested");
-  const refused = instance.firewalled ? /^no connection: timed out/.test(secure.said) : secure.said.startsWith("hba refused");
+  const refused = instance.firewalled ? dropped(secure) : secure.said.startsWith("hba refused");
   if (!admitted && !refused) return fail(name, expected, secure.said);
   const how = instance.service === "spark-pg" ? "the server asked for a password" : "TLS verified";
   const found = admitted ? `${source} admitted: ${how}` : `${source} refused: ${instance.firewalled ? "no answer (the firewall dropped it)" : secure.said}`;

@@ -22,7 +22,7 @@ systemctl daemon-reload
 release tls host
 
 users=()
-for tool in spark-pg spark-redis; do
+for tool in "${SPARKS_TLS_TOOLS[@]}"; do
   if [ -e "/usr/local/sbin/$tool" ]; then users+=("$tool"); fi
 done
 if [ "${#users[@]}" -gt 0 ]; then

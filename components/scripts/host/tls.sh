@@ -74,7 +74,7 @@ if [ -n "$reason" ]; then
   ln -s "server-$serial" "$TEMP_FILE"
   mv -T -f "$TEMP_FILE" "$dir/current"
   changed "issued server certificate server-$serial for ${ADDRESSES[*]} ($reason)"
-  for tool in spark-pg spark-redis; do
+  for tool in "${SPARKS_TLS_TOOLS[@]}"; do
     if [ -x "/usr/local/sbin/$tool" ]; then
       "/usr/local/sbin/$tool" reload-tls || fail "$tool reload-tls failed: its running instances still serve the previous certificate"
     fi

@@ -6,6 +6,8 @@
   SPARKS_TLS_DIR=/etc/sparks/tls
   SPARKS_TLS_GROUP=sparks-tls
   SPARKS_TLS_CA_DAYS=3650
+  # The host tools that serve the certificate: each reloads it, and while one is installed the CA stays.
+  SPARKS_TLS_TOOLS=(spark-pg spark-redis)
 }
 
 # An IP address as OpenSSL prints it in a subjectAltName: IPv4 as is, IPv6 as eight upper-case
