@@ -42,7 +42,6 @@ export function aptProxyConfig(p: AptProxyPaths, listen: string, mirrors: string
     "ForeGround: 1",
     "ForceManaged: 1",
     "PassThroughPattern: ^$",
-    "ExThreshold: 4",
     ...mirrors.map((mirror, i) => `Remap-mirror${i}: ${mirrorPrefix(mirror)} ; ${mirror.replace(/\/*$/, "/")}`),
     "",
   ].join("\n");
