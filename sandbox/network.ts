@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { debianMirrors } from "./apt-mirror";
 import { aptProxyPaths, aptProxyPids, startAptProxy, stopAptProxy, waitForAptProxy } from "./apt-proxy";
 import { sandboxId } from "./container";
+import { withLock } from "./lock";
 import { netnsPath, networkNames, nftRuleset, planNetwork, usedThirds, type SandboxNetwork } from "./network-plan";
 import type { StatePaths } from "./paths";
 import { sh } from "./sh";
@@ -22,9 +23,20 @@ function networkBase(address: string, prefix: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join(".");
 }
 
-/** A subnet no other network on the machine uses (another sandbox's included). */
-export async function chooseNetwork(p: StatePaths): Promise<SandboxNetwork> {
-  return planNetwork(sandboxId(p), usedThirds(await machineNetworks()));
+/** Machine-wide, under /run (root's alone): two ups must not both see a subnet free and both take it. */
+const SUBNET_LOCK = "/run/sparks-sandbox-subnet.lock";
+
+/** A subnet no other network on the machine uses (another sandbox's included), set up before any other up may choose. */
+export async function claimNetwork(p: StatePaths): Promise<SandboxNetwork> {
+  return withLock(
+    SUBNET_LOCK,
+    async () => {
+      const network = planNetwork(sandboxId(p), usedThirds(await machineNetworks()));
+      await setUpVeth(network);
+      return network;
+    },
+    { waitMs: 30_000 },
+  );
 }
 
 async function linkExists(name: string): Promise<boolean> {
@@ -39,7 +51,7 @@ async function nftTableExists(table: string): Promise<boolean> {
  * The namespace, the veth pair with both addresses, the machine's firewall table and the apt proxy;
  * each step keeps what is already there, so reboot can run it again over a network that survived.
  */
-export async function setUpNetwork(p: StatePaths, n: SandboxNetwork): Promise<void> {
+async function setUpVeth(n: SandboxNetwork): Promise<void> {
   const ns = n.namespace;
   if (!fs.existsSync(netnsPath(ns))) await sh`ip netns add ${ns}`;
   if (!(await linkExists(n.machineInterface))) await sh`ip link add ${n.machineInterface} type veth peer name eth0 netns ${ns}`;
@@ -48,6 +60,10 @@ export async function setUpNetwork(p: StatePaths, n: SandboxNetwork): Promise<vo
   await sh`ip -n ${ns} addr replace ${`${n.containerAddress}/${n.prefixLength}`} dev eth0`;
   await sh`ip -n ${ns} link set eth0 up`;
   await sh`ip -n ${ns} link set lo up`;
+}
+
+export async function setUpNetwork(p: StatePaths, n: SandboxNetwork): Promise<void> {
+  await setUpVeth(n);
   await sh({ input: nftRuleset(n) })`nft -f -`;
   const proxy = aptProxyPaths(p.dir);
   await startAptProxy(proxy, n.machineAddress, debianMirrors());

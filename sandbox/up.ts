@@ -9,7 +9,7 @@ import { configureGuest, SSH_PORT } from "./guest-config";
 import { withLock } from "./lock";
 import { say, SandboxError } from "./log";
 import { mountOverlay } from "./mounts";
-import { chooseNetwork, setUpNetwork } from "./network";
+import { claimNetwork, setUpNetwork } from "./network";
 import { networkSummary } from "./network-plan";
 import { statePaths, type StatePaths } from "./paths";
 import { requireRootOnLinux, requireTools } from "./preflight";
@@ -63,7 +63,7 @@ async function reuseIfUp(p: StatePaths, started: number): Promise<UpResult | und
 async function boot(p: StatePaths, lower: string, sizeBytes: number, started: number): Promise<UpResult> {
   fs.mkdirSync(p.dir, { recursive: true });
   await mountOverlay(lower, p.upper, p.work, p.root);
-  const network = await chooseNetwork(p);
+  const network = await claimNetwork(p);
   await setUpNetwork(p, network);
   say(`network: ${networkSummary(network)}`);
   const address = network.containerAddress;
