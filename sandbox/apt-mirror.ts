@@ -63,3 +63,8 @@ export function debianMirror(suite: string): string {
   }
   return chosen.uri;
 }
+
+/** Every http(s) Debian archive the machine's apt uses, each once: what the sandbox's apt proxy may fetch from. */
+export function debianMirrors(): string[] {
+  return [...new Set(readSources().map((s) => s.uri.replace(/\/+$/, "")).filter((uri) => /^https?:/.test(uri)))];
+}

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import type { SandboxNetwork } from "./network-plan";
 
 /** The contract with the stack config loader: keep exactly these keys. */
 export interface SandboxConnection {
@@ -11,6 +12,8 @@ export interface SandboxConnection {
   disks: Record<string, { loopDevice: string; image: string; sizeBytes: number }>;
   nspawnPid: number;
   startedAt: string;
+  /** The container's own network namespace and the veth to it: `address` is its containerAddress. */
+  network: SandboxNetwork;
 }
 
 export function writeConnection(file: string, c: SandboxConnection): void {

@@ -3,16 +3,22 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { HOSTNAME } from "./guest-config";
 import { parseMountinfo } from "./mounts";
+import { netnsPath } from "./network-plan";
 import type { StatePaths } from "./paths";
 
 const BTRFS_CONTROL = "/dev/btrfs-control";
 
-/** Unique per state dir: nspawn keys its lock and /run/systemd/nspawn/propagate/<name> on it. */
-export function machineName(p: StatePaths): string {
-  return `${HOSTNAME}-${createHash("sha256").update(p.dir).digest("hex").slice(0, 8)}`;
+/** 8 hex digits unique per state dir: names the machine, its network namespace, veth and firewall table. */
+export function sandboxId(p: StatePaths): string {
+  return createHash("sha256").update(p.dir).digest("hex").slice(0, 8);
 }
 
-export function nspawnArgs(p: StatePaths, loopDevice: string): string[] {
+/** Unique per state dir: nspawn keys its lock and /run/systemd/nspawn/propagate/<name> on it. */
+export function machineName(p: StatePaths): string {
+  return `${HOSTNAME}-${sandboxId(p)}`;
+}
+
+export function nspawnArgs(p: StatePaths, loopDevice: string, namespace: string): string[] {
   // Without the control node, btrfs-progs inside cannot register devices (`btrfs device scan`).
   const btrfsControl = fs.existsSync(BTRFS_CONTROL) ? [`--bind=${BTRFS_CONTROL}`, `--property=DeviceAllow=${BTRFS_CONTROL} rw`] : [];
   return [
@@ -24,6 +30,8 @@ export function nspawnArgs(p: StatePaths, loopDevice: string): string[] {
     "--capability=all",
     `--machine=${machineName(p)}`,
     `--hostname=${HOSTNAME}`,
+    // The namespace up made and fenced off; nspawn's own network options cannot be combined with it.
+    `--network-namespace-path=${netnsPath(namespace)}`,
     "--console=read-only",
     "--link-journal=no",
     "--resolv-conf=off",
@@ -89,11 +97,11 @@ export function containerPids(p: StatePaths): number[] {
  * Detached in its own session so neither our exit nor a Ctrl-C at our terminal reaches the container.
  * `appendLog` keeps the previous boot's nspawn.log (a reboot) instead of starting it afresh.
  */
-export function startContainer(p: StatePaths, loopDevice: string, opts: { appendLog?: boolean } = {}): number {
+export function startContainer(p: StatePaths, loopDevice: string, namespace: string, opts: { appendLog?: boolean } = {}): number {
   const log = fs.openSync(p.log, opts.appendLog ? "a" : "w");
   try {
     // zx's $ buffers output in memory and ties the child to us; a long-lived daemon needs plain spawn.
-    const child = spawn("systemd-nspawn", nspawnArgs(p, loopDevice), {
+    const child = spawn("systemd-nspawn", nspawnArgs(p, loopDevice, namespace), {
       detached: true,
       stdio: ["ignore", log, log],
     });

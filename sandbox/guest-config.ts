@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
-import fs from "node:fs";
+import { guestAptProxyConf, mirrorPrefix } from "./apt-proxy";
+import type { SandboxNetwork } from "./network-plan";
 import { symlinkInRoot, writeInRoot } from "./root-files";
 
 export const HOSTNAME = "sparks-sandbox";
 
 /**
- * The container shares the machine's network namespace with every capability, so units that
- * listen on the network or reconfigure it (networkd, timesyncd) must not start; apt's timers would
- * also race the deploy for the dpkg lock, and no getty has a terminal to serve.
+ * The container's eth0 is configured from the machine (`ip -n`) before it boots, so networkd must
+ * not touch it; nothing past the veth is reachable, so resolved and timesyncd have nothing to reach;
+ * apt's timers would race the deploy for the dpkg lock, and no getty has a terminal to serve.
  */
 export const MASKED_UNITS = [
   "ssh.socket",
@@ -26,7 +27,7 @@ export const MASKED_UNITS = [
 export function sshdConfig(address: string, port: number): string {
   // Settings come before the Include: sshd keeps the first value it reads, so drop-ins cannot widen them.
   return [
-    "# Written by sparks sandbox up; regenerated on every up (and by reboot when the port changes).",
+    "# Written by sparks sandbox up; regenerated on every up.",
     `ListenAddress ${address}:${port}`,
     "AddressFamily inet",
     "HostKey /etc/ssh/ssh_host_ed25519_key",
@@ -45,12 +46,19 @@ export function sshdConfig(address: string, port: number): string {
   ].join("\n");
 }
 
-/** Also used alone by reboot, when the previous port was taken while the container was down. */
-export function writeSshdConfig(root: string, ssh: { address: string; port: number }): void {
-  writeInRoot(root, "etc/ssh/sshd_config", sshdConfig(ssh.address, ssh.port));
+export const SSH_PORT = 22;
+
+/**
+ * apt reaches the machine's mirror through the sandbox's proxy only. The sources are written as
+ * http (the proxy fetches from the mirror by its own scheme), so the proxy sees, and checks, each URL.
+ */
+function configureApt(root: string, network: SandboxNetwork, archive: { mirror: string; suite: string }): void {
+  writeInRoot(root, "etc/apt/apt.conf.d/01sparks-proxy", guestAptProxyConf(network.machineAddress));
+  writeInRoot(root, "etc/apt/sources.list", `deb http://${mirrorPrefix(archive.mirror)} ${archive.suite} main\n`);
 }
 
-export function configureGuest(root: string, ssh: { address: string; port: number }): void {
+/** `archive` is what the root was bootstrapped from. */
+export function configureGuest(root: string, network: SandboxNetwork, archive: { mirror: string; suite: string }): void {
   writeInRoot(root, "etc/hostname", `${HOSTNAME}\n`);
   writeInRoot(
     root,
@@ -59,7 +67,9 @@ export function configureGuest(root: string, ssh: { address: string; port: numbe
   );
   // Each sandbox is a distinct host to systemd and journald; the image's id is shared by all.
   writeInRoot(root, "etc/machine-id", `${randomBytes(16).toString("hex")}\n`, 0o444);
-  writeInRoot(root, "etc/resolv.conf", fs.readFileSync("/etc/resolv.conf", "utf8"));
-  writeSshdConfig(root, ssh);
+  // No name server is reachable from the namespace: apt names hosts only to the proxy, which resolves them.
+  writeInRoot(root, "etc/resolv.conf", "# none: the sandbox reaches nothing but its veth\n");
+  writeInRoot(root, "etc/ssh/sshd_config", sshdConfig(network.containerAddress, SSH_PORT));
+  configureApt(root, network, archive);
   for (const unit of MASKED_UNITS) symlinkInRoot(root, `etc/systemd/system/${unit}`, "/dev/null");
 }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { projectRoot } from "../lib/project-root";
+import { aptProxyPaths } from "./apt-proxy";
 
 export const CACHE_ROOT = "/var/cache/sparks-sandbox";
 
@@ -45,10 +46,10 @@ export function statePaths(stateDir?: string): StatePaths {
   };
 }
 
-/** Paths `down` deletes; the directories are per-up overlay layers. */
+/** Paths `down` deletes; the directories are per-up overlay layers and the apt proxy's cache and logs. */
 export function perUpFiles(p: StatePaths): { files: string[]; dirs: string[] } {
   return {
     files: [p.disk, p.key, p.keyPub, p.knownHosts, p.pidFile, p.log, p.connection, p.imageLock],
-    dirs: [p.upper, p.work, p.root],
+    dirs: [p.upper, p.work, p.root, aptProxyPaths(p.dir).dir],
   };
 }

@@ -14,6 +14,10 @@ const TOOLS: Record<string, string> = {
   losetup: "mount",
   ssh: "openssh-client",
   "ssh-keygen": "openssh-client",
+  ip: "iproute2",
+  ss: "iproute2",
+  nft: "nftables",
+  "apt-cacher-ng": "apt-cacher-ng",
 };
 
 export async function requireTools(): Promise<void> {

@@ -4,15 +4,14 @@ import { bootContainer, sayLogTail } from "./boot";
 import { readConnection, type SandboxConnection } from "./connection";
 import { removeNspawnRuntimeFiles, stopContainer } from "./container";
 import { attachDisk } from "./disk";
-import { writeSshdConfig } from "./guest-config";
 import { withLock } from "./lock";
 import { say, SandboxError, seconds } from "./log";
 import { mountOverlay, overlayAt } from "./mounts";
+import { setUpNetwork } from "./network";
+import { networkSummary } from "./network-plan";
 import { statePaths } from "./paths";
-import { freePort, portIsFree } from "./port";
 import { requireRootOnLinux, requireTools } from "./preflight";
 import { cachePath } from "./rootfs";
-import { writeKnownHosts } from "./ssh-keys";
 
 export interface RebootOptions {
   /** State directory; default $SPARKS_SANDBOX_DIR, else <project>/.sandbox. */
@@ -28,8 +27,6 @@ export interface RebootResult {
   previousPid: number;
   /** nspawn had to be killed: the guest did not shut down cleanly within stopTimeoutMs. */
   forcedStop: boolean;
-  /** The previous ssh port was taken while the container was down, so sshd got another. */
-  portChanged: boolean;
   stopSeconds: number;
   seconds: number;
 }
@@ -37,8 +34,8 @@ export interface RebootResult {
 /**
  * Shuts the container down as `down` does (SIGTERM to nspawn: the guest's systemd stops its units)
  * and boots the same root again: the overlay's upper dir, the /dev/vdb image and its loop device,
- * the host and login keys are kept, and so is the port unless another process took it meanwhile.
- * Everything it uses is what `up` created, so `down` removes it as before.
+ * the host and login keys, and the network (namespace, addresses, firewall, apt proxy), which stays
+ * up meanwhile. Everything it uses is what `up` created, so `down` removes it as before.
  */
 export async function sandboxReboot(opts: RebootOptions = {}): Promise<RebootResult> {
   requireRootOnLinux();
@@ -50,6 +47,7 @@ export async function sandboxReboot(opts: RebootOptions = {}): Promise<RebootRes
   return withLock(p.lock, async () => {
     const before = readConnection(p.connection);
     if (!before || !fs.existsSync(p.upper) || !fs.existsSync(p.disk)) throw notUp();
+    if (!before.network) throw new SandboxError(`the sandbox in ${p.dir} predates its own network namespace: run down and up`, 3);
     const stopped = await stopContainer(p, opts.stopTimeoutMs ?? 90_000, say);
     if (stopped.nspawn.length === 0) say("the container was not running; booting it again");
     if (stopped.forced) say("warning: the guest did not shut down in time and was killed: not a clean reboot");
@@ -67,22 +65,16 @@ export async function sandboxReboot(opts: RebootOptions = {}): Promise<RebootRes
         say(`remounted the root overlay at ${p.root}`);
       }
       const loopDevice = await attachDisk(p.disk);
-      let port = before.port;
-      if (!(await portIsFree(port, before.address))) {
-        port = await freePort(before.address);
-        say(`port ${before.port} was taken while the container was down; sshd moves to ${port}`);
-        writeSshdConfig(p.root, { address: before.address, port });
-        writeKnownHosts(p.knownHosts, before.address, port, before.hostKey);
-      }
+      // Kept while the container was down; this only brings back what did not survive (a killed proxy).
+      await setUpNetwork(p, before.network);
       const sizeBytes = fs.statSync(p.disk).size;
-      const connection = await bootContainer(p, { ...before, port, loopDevice, sizeBytes }, started, { appendLog: true });
+      const connection = await bootContainer(p, { ...before, loopDevice, sizeBytes }, started, { appendLog: true });
       return {
         connection,
         connectionFile: p.connection,
         hostKeyFingerprint: fingerprint(hostKeyBlob(connection.hostKey)),
         previousPid: before.nspawnPid,
         forcedStop: stopped.forced,
-        portChanged: port !== before.port,
         stopSeconds,
         seconds: (Date.now() - started) / 1000,
       };
@@ -98,7 +90,8 @@ export function rebootSummary(r: RebootResult): string {
   const c = r.connection;
   return [
     `sandbox: rebooted in ${r.seconds.toFixed(1)}s (shutdown ${r.stopSeconds.toFixed(1)}s${r.forcedStop ? ", forced" : ""})`,
-    `  ssh:        ${c.user}@${c.address}:${c.port}${r.portChanged ? " (new port)" : ""}`,
+    `  ssh:        ${c.user}@${c.address}:${c.port}`,
+    `  network:    ${networkSummary(c.network)}`,
     `  host key:   ${r.hostKeyFingerprint} (ED25519)`,
     `  nspawn pid: ${c.nspawnPid} (was ${r.previousPid})`,
     `  connection: ${r.connectionFile}`,

@@ -35,6 +35,11 @@ export async function newHostKey(root: string): Promise<string> {
   return publicKeyOf(fs.readFileSync(`${keyPath}.pub`, "utf8"));
 }
 
+/** OpenSSH looks a port-22 host up by its bare name, any other port as [host]:port. */
+export function knownHostsLine(address: string, port: number, hostKey: string): string {
+  return `${port === 22 ? address : `[${address}]:${port}`} ${hostKey}\n`;
+}
+
 export function writeKnownHosts(file: string, address: string, port: number, hostKey: string): void {
-  fs.writeFileSync(file, `[${address}]:${port} ${hostKey}\n`, { mode: 0o600 });
+  fs.writeFileSync(file, knownHostsLine(address, port, hostKey), { mode: 0o600 });
 }

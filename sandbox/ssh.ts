@@ -65,17 +65,17 @@ export async function waitForSystem(t: SshTarget, timeoutS = 60): Promise<string
 }
 
 /**
- * Sockets held by container processes that are not on loopback. The network is the machine's,
- * but the pid namespace is the container's, so `ss -p` inside names only container processes.
+ * Sockets listening beyond loopback and the container's own veth address: on every address, say,
+ * which would follow any interface added to the namespace later.
  */
-export async function exposedListeners(t: SshTarget): Promise<string[]> {
+export async function exposedListeners(t: SshTarget, ownAddress: string): Promise<string[]> {
   const r = await sshRun(t, "ss -Hltunp");
   if (r.exitCode !== 0) return [];
   return r.stdout
     .split("\n")
     .filter((line) => line.includes("users:"))
     .filter((line) => {
-      const local = line.trim().split(/\s+/)[4] ?? "";
-      return !/^(127\.\d+\.\d+\.\d+|\[::1\]|\[::ffff:127\.[\d.]+\]):\d+$/.test(local);
+      const host = (line.trim().split(/\s+/)[4] ?? "").replace(/:\d+$/, "");
+      return host !== ownAddress && !/^(127\.\d+\.\d+\.\d+|\[::1\]|\[::ffff:127\.[\d.]+\])$/.test(host);
     });
 }

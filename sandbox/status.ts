@@ -3,6 +3,7 @@ import { fingerprint, hostKeyBlob } from "../lib/host-key";
 import { readConnection, type SandboxConnection } from "./connection";
 import { containerPids, nspawnPids } from "./container";
 import { formatBytes } from "./disk";
+import { networkSummary } from "./network-plan";
 import { statePaths } from "./paths";
 import { cachePath } from "./rootfs";
 import { sshRun } from "./ssh";
@@ -69,6 +70,7 @@ export function statusText(s: SandboxStatus): string {
   if (s.orphanedPids.length > 0) lines.push(`  orphaned:   ${s.orphanedPids.length} container process(es) running without nspawn`);
   if (c) {
     lines.push(`  ssh:        ${c.user}@${c.address}:${c.port}${s.sshAnswers === false ? " (not answering)" : ""}`);
+    if (c.network) lines.push(`  network:    ${networkSummary(c.network)}`);
     lines.push(`  host key:   ${s.hostKeyFingerprint} (ED25519)`);
     if (vdb) lines.push(`  disk:       /dev/vdb = ${vdb.loopDevice}, ${formatBytes(vdb.sizeBytes)} at ${vdb.image}`);
     lines.push(`  started:    ${c.startedAt}`);

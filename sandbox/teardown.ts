@@ -3,6 +3,7 @@ import { readConnection, type SandboxConnection } from "./connection";
 import { containerPids, nspawnPids, removeNspawnRuntimeFiles, stopContainer } from "./container";
 import { detachLoopsUnder, loopDevicesUnder } from "./disk";
 import { mountsUnder, unmountUnder } from "./mounts";
+import { networkLeftovers, tearDownNetwork } from "./network";
 import { perUpFiles, type StatePaths } from "./paths";
 import { sh } from "./sh";
 
@@ -13,6 +14,8 @@ export interface Leftovers {
   orphans: number[];
   mounts: string[];
   loops: string[];
+  /** The namespace, veth, nft table and apt proxy, each named. */
+  network: string[];
   files: string[];
 }
 
@@ -25,23 +28,25 @@ export async function findLeftovers(p: StatePaths): Promise<Leftovers> {
     orphans: nspawn.length === 0 ? containerPids(p) : [],
     mounts: mountsUnder(p.dir).map((m) => m.mountPoint),
     loops: await loopDevicesUnder(p.dir),
+    network: await networkLeftovers(p),
     files: [...files, ...dirs].filter((f) => fs.existsSync(f)),
   };
 }
 
 export function isEmpty(l: Leftovers): boolean {
-  return l.nspawn.length === 0 && l.orphans.length === 0 && l.mounts.length === 0 && l.loops.length === 0 && l.files.length === 0;
+  return l.nspawn.length === 0 && l.orphans.length === 0 && l.mounts.length === 0 && l.loops.length === 0 && l.network.length === 0 && l.files.length === 0;
 }
 
 /**
- * Everything one `up` created, in dependency order: the container holds the overlay and the loop
- * device, the overlay must be gone before its upper dir is deleted.
+ * Everything one `up` created, in dependency order: the container holds the overlay, the loop
+ * device and the network namespace, the overlay must be gone before its upper dir is deleted.
  */
 export async function teardown(p: StatePaths, report: (msg: string) => void): Promise<void> {
   const stopped = await stopContainer(p, 30_000, report);
   if (stopped.forced) report(`nspawn did not stop within 30s: killed`);
   if (stopped.strays.length > 0) report(`killed ${stopped.strays.length} orphaned container process(es)`);
   removeNspawnRuntimeFiles(p);
+  await tearDownNetwork(p, report);
 
   const unmounted = await unmountUnder(p.dir);
   if (unmounted.length > 0) report(`unmounted ${unmounted.join(", ")}`);

@@ -1,17 +1,19 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fingerprint, hostKeyBlob } from "../lib/host-key";
+import { debianMirror } from "./apt-mirror";
 import { bootContainer, sayLogTail, sshTarget } from "./boot";
 import type { SandboxConnection } from "./connection";
 import { attachBlankDisk, formatBytes, parseDiskSize } from "./disk";
-import { configureGuest } from "./guest-config";
+import { configureGuest, SSH_PORT } from "./guest-config";
 import { withLock } from "./lock";
 import { say, SandboxError } from "./log";
 import { mountOverlay } from "./mounts";
+import { claimNetwork, setUpNetwork } from "./network";
+import { networkSummary } from "./network-plan";
 import { statePaths, type StatePaths } from "./paths";
-import { freePort } from "./port";
 import { requireRootOnLinux, requireTools } from "./preflight";
-import { ensureRootfs } from "./rootfs";
+import { ensureRootfs, SUITE } from "./rootfs";
 import { sshRun } from "./ssh";
 import { authorizeClientKey, newClientKey, newHostKey, writeKnownHosts } from "./ssh-keys";
 import { findLeftovers, isEmpty, teardown } from "./teardown";
@@ -33,13 +35,15 @@ export interface UpResult {
   seconds: number;
 }
 
-const ADDRESS = "127.0.0.1";
 const USER = "root";
 
 async function reuseIfUp(p: StatePaths, started: number): Promise<UpResult | undefined> {
   const left = await findLeftovers(p);
   const c = left.connection;
-  if (c && left.nspawn.includes(c.nspawnPid) && (await sshRun(sshTarget(p, c), "true", 15_000)).exitCode === 0) {
+  // A connection.json without a network is from before the sandbox had its own namespace: rebuilt.
+  if (c?.network && left.nspawn.includes(c.nspawnPid) && (await sshRun(sshTarget(p, c), "true", 15_000)).exitCode === 0) {
+    // The proxy is the one part that can die alone; bringing it back leaves the rest as it is.
+    await setUpNetwork(p, c.network);
     return { alreadyUp: true, connection: c, connectionFile: p.connection, hostKeyFingerprint: fingerprint(hostKeyBlob(c.hostKey)), seconds: (Date.now() - started) / 1000 };
   }
   if (!isEmpty(left)) {
@@ -48,6 +52,7 @@ async function reuseIfUp(p: StatePaths, started: number): Promise<UpResult | und
       left.orphans.length ? `${left.orphans.length} orphaned process(es)` : "",
       left.mounts.length ? `${left.mounts.length} mount(s)` : "",
       left.loops.length ? left.loops.join(",") : "",
+      ...left.network,
     ].filter(Boolean);
     say(`cleaning up a previous sandbox that is no longer healthy${what.length ? ` (${what.join(", ")})` : ""}`);
     await teardown(p, say);
@@ -58,14 +63,18 @@ async function reuseIfUp(p: StatePaths, started: number): Promise<UpResult | und
 async function boot(p: StatePaths, lower: string, sizeBytes: number, started: number): Promise<UpResult> {
   fs.mkdirSync(p.dir, { recursive: true });
   await mountOverlay(lower, p.upper, p.work, p.root);
-  const port = await freePort(ADDRESS);
-  configureGuest(p.root, { address: ADDRESS, port });
+  const network = await claimNetwork(p);
+  await setUpNetwork(p, network);
+  say(`network: ${networkSummary(network)}`);
+  const address = network.containerAddress;
+  const port = SSH_PORT;
+  configureGuest(p.root, network, { mirror: debianMirror(SUITE), suite: SUITE });
   const clientKey = await newClientKey(p.key);
   authorizeClientKey(p.root, clientKey);
   const hostKey = await newHostKey(p.root);
-  writeKnownHosts(p.knownHosts, ADDRESS, port, hostKey);
+  writeKnownHosts(p.knownHosts, address, port, hostKey);
   const loopDevice = await attachBlankDisk(p.disk, sizeBytes);
-  const connection = await bootContainer(p, { address: ADDRESS, port, user: USER, hostKey, loopDevice, sizeBytes }, started);
+  const connection = await bootContainer(p, { address, port, network, user: USER, hostKey, loopDevice, sizeBytes }, started);
   return { alreadyUp: false, connection, connectionFile: p.connection, hostKeyFingerprint: fingerprint(hostKeyBlob(hostKey)), seconds: (Date.now() - started) / 1000 };
 }
 
@@ -105,6 +114,7 @@ export function upSummary(r: UpResult): string {
   return [
     `sandbox: ${r.alreadyUp ? "already up" : `up in ${r.seconds.toFixed(1)}s`}`,
     `  ssh:        ssh -o UserKnownHostsFile=${path.join(path.dirname(c.privateKeyPath), "known_hosts")} -i ${c.privateKeyPath} -p ${c.port} ${c.user}@${c.address}`,
+    `  network:    ${networkSummary(c.network)}`,
     `  host key:   ${r.hostKeyFingerprint} (ED25519)`,
     vdb ? `  disk:       /dev/vdb = ${vdb.loopDevice}, ${formatBytes(vdb.sizeBytes)} sparse at ${vdb.image}` : "",
     `  nspawn pid: ${c.nspawnPid}`,

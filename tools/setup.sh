@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 NODE_MAJOR=22
 NODE_VERSION=22.23.3
 NODE_PREFIX=/opt/node$NODE_MAJOR
-DEBIAN_PACKAGES=(debootstrap systemd-container btrfs-progs util-linux shellcheck openssh-client e2fsprogs ca-certificates)
+DEBIAN_PACKAGES=(debootstrap systemd-container btrfs-progs util-linux shellcheck openssh-client e2fsprogs ca-certificates iproute2 nftables apt-cacher-ng)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -23,6 +23,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get -q update
   apt-get -q -y install --no-install-recommends "${missing[@]}"
+  # Each sandbox runs an apt-cacher-ng of its own on its veth address; the package's system-wide
+  # service, which we just installed and nobody uses, would hold port 3142 on every address.
+  if [[ " ${missing[*]} " == *" apt-cacher-ng "* ]]; then
+    say "disabling the system apt-cacher-ng service (sandboxes run their own)"
+    if [ -d /run/systemd/system ]; then
+      systemctl disable --now apt-cacher-ng.service
+    else
+      service apt-cacher-ng stop >/dev/null 2>&1 || true
+      update-rc.d apt-cacher-ng disable
+    fi
+  fi
 fi
 
 # Node trusts only its own CA bundle; where the machine reaches the registry through a TLS proxy,

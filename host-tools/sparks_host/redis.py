@@ -190,7 +190,9 @@ maxmemory-policy {c['maxmemory_policy']}
 """
 
     def render_acl(self, name: str, password: str | None) -> str:
-        lines = ["user default off nopass resetkeys resetchannels -@all", f"user {TOOL_USER} on #{acl_hash(self.tool_password())} {TOOL_ACL}"]
+        # resetpass, not nopass: while the default user is nopass, off or not, protected mode refuses
+        # every client off loopback, so an instance listening on any other address would serve nobody.
+        lines = ["user default off resetpass resetkeys resetchannels -@all", f"user {TOOL_USER} on #{acl_hash(self.tool_password())} {TOOL_ACL}"]
         if password is not None:
             lines.append(f"user {name} on #{acl_hash(password)} {TENANT_ACL}")
         return "\n".join(lines) + "\n"

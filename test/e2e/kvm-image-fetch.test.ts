@@ -4,13 +4,14 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderInlineCommand } from "../../components/host-script";
 import { sandboxDown, sandboxUp } from "../../sandbox";
+import { TEST_PORTS } from "../../sandbox/network-plan";
 import { e2eBlockerFor, onSandboxHost, ROOT } from "./support";
 
 const blocker = e2eBlockerFor("the KVM image fetch e2e tests");
 
 const STATE_DIR = path.join(ROOT, ".sandbox-e2e-kvm-fetch");
-/** The sandbox shares the machine's network: the image server listens on loopback, in the KVM range. */
-const PORT = 26510;
+/** The image server listens on the machine's end of the sandbox's veth, in the ports its firewall lets through. */
+const PORT = TEST_PORTS.from + 10;
 const IMAGE = Buffer.concat([Buffer.from("sparks test image\n"), Buffer.alloc(1 << 20, 7)]);
 const SHA256 = createHash("sha256").update(IMAGE).digest("hex");
 const SHA512 = createHash("sha512").update(IMAGE).digest("hex");
@@ -18,16 +19,17 @@ const BASE_DIR = "/srv/images/base";
 
 const onHost = onSandboxHost(STATE_DIR);
 
-const fetchCommand = (digest: string, algo: "sha256" | "sha512" = "sha256") =>
-  renderInlineCommand("kvm/image-fetch.sh", { NAME: "test", URL: `http://127.0.0.1:${PORT}/test.raw`, ALGO: algo, DIGEST: digest, BASE_DIR, RESOURCE: "e2e-image-fetch" });
-
 describe.skipIf(blocker !== undefined)("KVM image fetch on the sandbox host", () => {
   let server: Server;
+  let imageHost: string;
+
+  const fetchCommand = (digest: string, algo: "sha256" | "sha512" = "sha256") =>
+    renderInlineCommand("kvm/image-fetch.sh", { NAME: "test", URL: `http://${imageHost}:${PORT}/test.raw`, ALGO: algo, DIGEST: digest, BASE_DIR, RESOURCE: "e2e-image-fetch" });
 
   beforeAll(async () => {
+    imageHost = (await sandboxUp({ stateDir: STATE_DIR, diskSize: "1G" })).connection.network.machineAddress;
     server = createServer((_request, response) => response.end(IMAGE));
-    await new Promise<void>((resolve) => server.listen(PORT, "127.0.0.1", resolve));
-    await sandboxUp({ stateDir: STATE_DIR, diskSize: "1G" });
+    await new Promise<void>((resolve) => server.listen(PORT, imageHost, resolve));
   }, 120_000);
   afterAll(async () => {
     server?.close();

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { e2eBlockerFor, listenWhereTheMachineReaches, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxNetwork, sandboxStackFile, summaryOf } from "./support";
 
-/** redis-cli as spark-redis' own ACL user, the one allowed CONFIG (the instance's user is not). */
+/** redis-cli as spark-redis' own ACL user, the one allowed CONFIG (the instance's user is not), at the instance's address. */
 const AS_TOOL_USER = (instance: string, command: string) =>
-  `port=$(spark-redis status ${instance} --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["port"])') && ` +
-  `REDISCLI_AUTH=$(cat /etc/sparks/spark-redis/_tool.password) redis-cli --no-auth-warning --tls --cacert /etc/sparks/tls/ca.crt -h 127.0.0.1 -p "$port" --user sparks-tool ${command}`;
-import { e2eBlockerFor, RESULTS, ROOT, sandboxDeploy, sandboxHostForTests, sandboxStackFile, summaryOf } from "./support";
+  `eval "$(spark-redis status ${instance} --json | python3 -c 'import json, sys; s = json.load(sys.stdin); print("address=%s port=%d" % (s["address"], s["port"]))')" && ` +
+  `REDISCLI_AUTH=$(cat /etc/sparks/spark-redis/_tool.password) redis-cli --no-auth-warning --tls --cacert /etc/sparks/tls/ca.crt -h "$address" -p "$port" --user sparks-tool ${command}`;
 
 const blocker = e2eBlockerFor("the Redis e2e tests");
 
@@ -14,18 +14,21 @@ const blocker = e2eBlockerFor("the Redis e2e tests");
 const STATE_DIR = path.join(ROOT, ".sandbox-e2e-redis");
 const { apply, verify, onHost } = sandboxDeploy(STATE_DIR, path.join(RESULTS, "verify-manifest-sandbox-redis.json"));
 
-/** The sandbox stack with its btrfs volume and redis only, after `edit`. Returns its path. */
+/**
+ * The sandbox stack with its btrfs volume and redis only, listening where the machine reaches it,
+ * after `edit`; written once the sandbox is up, whose network decides the address. Returns its path.
+ */
 const redisStackFile = (name: string, edit: (host: any) => void = () => {}, converge?: string): string =>
-  sandboxStackFile(name, ["redis"], (hosts) => edit(hosts[0]), converge);
+  sandboxStackFile(name, ["redis"], ([host]) => (listenWhereTheMachineReaches(STATE_DIR)(host), edit(host)), converge);
 
-const STACK = redisStackFile("redis");
+const stack = () => redisStackFile("redis");
 /** The same stack with a new converge value: every command re-runs in place. */
-const CONVERGED = redisStackFile("redis-converge", () => {}, "1");
+const converged = () => redisStackFile("redis-converge", () => {}, "1");
 
-const INSTANCE_CHECKS = [
+const instanceChecks = () => [
   "active",
   "enabled at boot",
-  "listening only on 127.0.0.1",
+  `listening only on ${sandboxNetwork(STATE_DIR).containerAddress}`,
   "refuses unauthenticated commands",
   "refuses a wrong password",
   "answers with its credentials",
@@ -37,7 +40,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
   sandboxHostForTests(STATE_DIR, "4G");
 
   it("apply installs redis and the tool, and creates main and its fork fixtures", async () => {
-    const run = await apply(STACK);
+    const run = await apply(stack());
     console.log(`first apply: ${run.seconds.toFixed(1)} s`);
     expect(run.output).toMatch(/sandbox-redis-instance-fixtures: changed/);
     expect(run.output).toMatch(/^done: \d+ ran, [1-9]\d* changed/m);
@@ -49,14 +52,15 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     console.log(`verify: ${run.seconds.toFixed(1)} s`);
     expect(run.output).toContain("✓ redis: Debian's default instance redis-server.service stopped and disabled");
     for (const name of ["main", "fixtures"]) {
-      for (const check of INSTANCE_CHECKS) expect(run.output).toContain(`✓ redis ${name}: ${check}`);
+      for (const check of instanceChecks()) expect(run.output).toContain(`✓ redis ${name}: ${check}`);
     }
     expect(run.output).toContain("✓ redis fixtures: forked from main");
     expect(run.output).toMatch(/^\d+ passed, 0 failed/m);
     expect(run.code, run.output).toBe(0);
   });
 
-  it("verify --from-here: each instance answers TLS for 127.0.0.1 with the host CA, and not the plain protocol", async () => {
+  it("verify --from-here: each instance answers TLS for its listen address with the host CA, and not the plain protocol", async () => {
+    const listen = sandboxNetwork(STATE_DIR).containerAddress;
     const out = path.join(RESULTS, "verify-redis-from-here.json");
     const run = await verify("verify-redis-from-here.xml", "--from-here", "--format", "json", "--out", out);
     expect(run.code, run.output).toBe(0);
@@ -64,7 +68,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     const check = (name: string) => checks.find((c) => c.name === name);
     for (const name of ["main", "fixtures"]) {
       // Without credentials the instance answers NOAUTH: it was reached, over TLS, and asks who we are.
-      expect(check(`from here: redis ${name}: TLS with a certificate the host CA signed for 127.0.0.1`)).toMatchObject({ status: "pass", found: expect.stringMatching(/^TLS verified; -NOAUTH/) });
+      expect(check(`from here: redis ${name}: TLS with a certificate the host CA signed for ${listen}`)).toMatchObject({ status: "pass", found: expect.stringMatching(/^TLS verified; -NOAUTH/) });
       expect(check(`from here: redis ${name}: the plain protocol is refused`)).toMatchObject({ status: "pass" });
     }
   });
@@ -93,7 +97,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
   });
 
   it("a second apply runs nothing", async () => {
-    const run = await apply(STACK);
+    const run = await apply(stack());
     console.log(`re-apply: ${run.seconds.toFixed(1)} s`);
     expect(run.output).toMatch(/^done: 0 ran, 0 changed/m);
     expect(run.code, run.output).toBe(0);
@@ -111,7 +115,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     expect(after.output).toContain("✓ redis main: maxmemory as declared");
     expect(after.output).toMatch(/^\d+ passed, 0 failed/m);
     expect((await onHost(AS_TOOL_USER("main", "CONFIG GET maxmemory"))).stdout).toBe(`maxmemory\n${128 * 1024 * 1024}\n`);
-    expect((await apply(STACK)).code).toBe(0);
+    expect((await apply(stack())).code).toBe(0);
   });
 
   it("a stopped instance fails verify by name; a new converge value starts it again", async () => {
@@ -120,8 +124,8 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
     expect(broken.code).toBe(1);
     expect(broken.output).toContain("✗ redis fixtures: active");
     expect(broken.output).toContain("✓ redis main: active");
-    expect((await apply(STACK)).output).toMatch(/^done: 0 ran/m);
-    const repair = await apply(CONVERGED);
+    expect((await apply(stack())).output).toMatch(/^done: 0 ran/m);
+    const repair = await apply(converged());
     expect(repair.output).toMatch(/sandbox-redis-instance-fixtures: changed \(update/);
     expect(repair.code).toBe(0);
     expect((await verify("verify-redis-after-repair.xml")).code).toBe(0);
@@ -178,8 +182,8 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
   });
 
   it("destroy without protection removes main too", async () => {
-    expect((await apply(CONVERGED)).code).toBe(0);
-    const run = await apply(CONVERGED, "--destroy");
+    expect((await apply(converged())).code).toBe(0);
+    const run = await apply(converged(), "--destroy");
     expect(run.output).toMatch(/sandbox-redis-instance-main: changed \(delete/);
     const holders = run.code === 0 ? "" : (await onHost("ls -l /proc/[0-9]*/cwd /proc/[0-9]*/fd /proc/[0-9]*/root 2>/dev/null | grep /srv/sparks; ps -eo pid,args; journalctl -n 30 --no-pager")).stdout;
     expect(run.code, run.output + holders).toBe(0);
@@ -209,7 +213,7 @@ describe.skipIf(blocker !== undefined)("Redis on the sandbox host", () => {
   });
 
   it("a second destroy has nothing left in the state to delete", async () => {
-    const run = await apply(CONVERGED, "--destroy");
+    const run = await apply(converged(), "--destroy");
     expect(run.code, run.output).toBe(0);
     expect(run.output).toMatch(/^done: 0 ran/m);
   });

@@ -1,7 +1,20 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { e2eBlockerFor, RESULTS, ROOT, runCli, sandboxDeploy, sandboxHostForTests, sandboxStackFile, summaryOf } from "./support";
+import {
+  e2eBlockerFor,
+  listenWhereTheMachineReaches,
+  RESULTS,
+  ROOT,
+  runCli,
+  sandboxDeploy,
+  sandboxHostForTests,
+  sandboxNetwork,
+  sandboxStackFile,
+  summaryOf,
+  vethNetwork,
+  withMachineAddress,
+} from "./support";
 
 const blocker = e2eBlockerFor("the SparkPg e2e tests");
 
@@ -10,18 +23,22 @@ const STATE_DIR = path.join(ROOT, ".sandbox-e2e-pg");
 const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-pg.json");
 const { apply: applyStack, verify, onHost } = sandboxDeploy(STATE_DIR, MANIFEST);
 const runVerifyCli = (args: string[]) => runCli("verify/cli.ts", args, STATE_DIR);
-/** The sandbox stack with its btrfs volume and spark-pg only: this file tests spark-pg. */
-const STACK = sandboxStackFile("pg", ["sparkPg"]);
+/**
+ * The sandbox stack with its btrfs volume and spark-pg only (this file tests spark-pg), listening
+ * where the machine reaches it; written once the sandbox is up, whose network decides the address.
+ */
+const pgStackFile = (name: string, edit: (host: any) => void = () => {}, converge?: string): string =>
+  sandboxStackFile(name, ["sparkPg"], ([host]) => (listenWhereTheMachineReaches(STATE_DIR)(host), edit(host)), converge);
+const stack = () => pgStackFile("pg");
 /** The same stack with a new converge value: every command re-runs in place. */
-const CONVERGED = sandboxStackFile("pg-converge", ["sparkPg"], undefined, "1");
-const apply = (...args: string[]) => applyStack(STACK, ...args);
+const converged = () => pgStackFile("pg-converge", undefined, "1");
+const apply = (...args: string[]) => applyStack(stack(), ...args);
 
 /** The converged stack with instance main and its volume protected: destroy must leave main running. */
 const protectedStackFile = (): string =>
-  sandboxStackFile(
+  pgStackFile(
     "pg-protected",
-    ["sparkPg"],
-    ([host]) => {
+    (host) => {
       for (const volume of host.btrfs.volumes) volume.protect = true;
       host.sparkPg.instances.find((i: { name: string }) => i.name === "main").protect = true;
     },
@@ -47,7 +64,7 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
     const run = await verify("verify-pg-after-apply.xml");
     console.log(`verify: ${run.seconds.toFixed(1)} s`);
     for (const name of ["main", "fixtures"]) {
-      for (const check of ["active", "enabled at boot", "listening only on 127.0.0.1", "accepts its credentials", "refuses a wrong password", "refuses an unknown role"]) {
+      for (const check of ["active", "enabled at boot", `listening only on ${sandboxNetwork(STATE_DIR).containerAddress}`, "accepts its credentials", "refuses a wrong password", "refuses an unknown role"]) {
         expect(run.output).toContain(`✓ spark-pg ${name}: ${check}`);
       }
     }
@@ -91,33 +108,40 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
     expect(run.code).toBe(0);
   });
 
-  it("verify --from-here: TLS for 127.0.0.1, no plain protocol, and pg_hba.conf lets in exactly the declared sources", async () => {
+  it("verify --from-here: TLS for the listen address, no plain protocol, and pg_hba.conf lets in exactly the declared sources", async () => {
+    const n = sandboxNetwork(STATE_DIR);
     const report = (file: string) => JSON.parse(readFileSync(file, "utf8")) as { hosts: { checks: { name: string; status: string; expected?: string; found?: string }[] }[] };
     const check = (file: string, name: string) => report(file).hosts[0].checks.find((c) => c.name === name);
     const here = path.join(RESULTS, "verify-pg-from-here.json");
     const run = await verify("verify-pg-from-here.xml", "--from-here", "--format", "json", "--out", here);
     expect(run.code, run.output).toBe(0);
     for (const name of ["main", "fixtures"]) {
-      expect(check(here, `from here: spark-pg ${name}: TLS with a certificate the host CA signed for 127.0.0.1`)).toMatchObject({ status: "pass", found: "TLS verified; auth requested" });
+      expect(check(here, `from here: spark-pg ${name}: TLS with a certificate the host CA signed for ${n.containerAddress}`)).toMatchObject({ status: "pass", found: "TLS verified; auth requested" });
       expect(check(here, `from here: spark-pg ${name}: the plain protocol is refused`)).toMatchObject({ status: "pass", found: expect.stringContaining("no encryption") });
     }
     const source = "from here: spark-pg main: this client's address is let in only if declared";
-    expect(check(here, source)).toMatchObject({ status: "pass", found: "127.0.0.1 admitted: the server asked for a password" });
+    // The machine's end of the veth is the declared client.
+    expect(check(here, source)).toMatchObject({ status: "pass", found: `${n.machineAddress} admitted: the server asked for a password` });
 
-    // From an address the config does not declare: refused by pg_hba.conf before any password is asked.
-    const other = path.join(RESULTS, "verify-pg-from-other.json");
-    expect((await verify("verify-pg-from-other.xml", "--from-here", "--source", "127.0.0.2", "--format", "json", "--out", other)).code).toBe(0);
-    expect(check(other, source)).toMatchObject({ status: "pass", found: expect.stringMatching(/^127\.0\.0\.2 refused: hba refused: no pg_hba\.conf entry for host "127\.0\.0\.2"/) });
+    // From an address the config does not declare (a second one on the machine's end): refused by
+    // pg_hba.conf before any password is asked.
+    const undeclared = n.machineAddress.replace(/\.1$/, ".3");
+    await withMachineAddress(n, undeclared, async () => {
+      const other = path.join(RESULTS, "verify-pg-from-other.json");
+      expect((await verify("verify-pg-from-other.xml", "--from-here", "--source", undeclared, "--format", "json", "--out", other)).code).toBe(0);
+      const refused = `${undeclared} refused: hba refused: no pg_hba.conf entry for host "${undeclared}"`;
+      expect(check(other, source)).toMatchObject({ status: "pass", found: expect.stringMatching(new RegExp(`^${refused.replace(/\./g, "\\.")}`)) });
 
-    // A manifest that declares that network while the host does not let it in: the check fails.
-    const declared = JSON.parse(readFileSync(MANIFEST, "utf8"));
-    declared.hosts[0].sparkPg.clients = ["127.0.0.0/8"];
-    const declaredFile = path.join(RESULTS, "verify-manifest-pg-declares-loopback.json");
-    writeFileSync(declaredFile, JSON.stringify(declared));
-    const wrong = path.join(RESULTS, "verify-pg-declared.json");
-    const failed = await runVerifyCli(["--manifest", declaredFile, "--from-here", "--source", "127.0.0.2", "--format", "json", "--out", wrong]);
-    expect(failed.code).toBe(1);
-    expect(check(wrong, source)).toMatchObject({ status: "fail", expected: "127.0.0.2 admitted (declared)", found: expect.stringContaining("127.0.0.2 refused") });
+      // A manifest that declares that network while the host does not let it in: the check fails.
+      const declared = JSON.parse(readFileSync(MANIFEST, "utf8"));
+      declared.hosts[0].sparkPg.clients = [vethNetwork(n)];
+      const declaredFile = path.join(RESULTS, "verify-manifest-pg-declares-veth.json");
+      writeFileSync(declaredFile, JSON.stringify(declared));
+      const wrong = path.join(RESULTS, "verify-pg-declared.json");
+      const failed = await runVerifyCli(["--manifest", declaredFile, "--from-here", "--source", undeclared, "--format", "json", "--out", wrong]);
+      expect(failed.code).toBe(1);
+      expect(check(wrong, source)).toMatchObject({ status: "fail", expected: `${undeclared} admitted (declared)`, found: expect.stringContaining(`${undeclared} refused`) });
+    });
   });
 
   it("a stopped instance fails verify by name; a new converge value starts it again", async () => {
@@ -128,7 +152,7 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
     expect(broken.output).toContain("✗ spark-pg fixtures: enabled at boot");
     expect(broken.output).toContain("✓ spark-pg main: active");
     expect((await apply()).output).toMatch(/^done: 0 ran/m);
-    const repair = await applyStack(CONVERGED);
+    const repair = await applyStack(converged());
     expect(repair.output).toMatch(/sandbox-spark-pg-instance-fixtures: changed \(update/);
     expect(repair.code).toBe(0);
     const again = await verify("verify-pg-after-repair.xml");
@@ -162,10 +186,10 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
 
   it("destroy keeps the tool, Postgres and the volume while an instance made at a shell remains, and says which", async () => {
     // Unprotected again, and fixtures back: the engine creates it anew.
-    const back = await applyStack(CONVERGED, "--json");
+    const back = await applyStack(converged(), "--json");
     expect(summaryOf(back).steps.create).toEqual(["sandbox-spark-pg-instance-fixtures"]);
     expect((await onHost("spark-pg new dev1")).code).toBe(0);
-    const run = await applyStack(CONVERGED, "--destroy");
+    const run = await applyStack(converged(), "--destroy");
     expect(run.code).toBe(0);
     expect(run.output).toMatch(/spark-pg kept with its units, config and passwords: \/srv\/sparks\/pg still holds dev1 \(/);
     expect(run.output).toContain("postgresql-15 and the packages installed with it are kept: the spark-pg tool is still installed");
@@ -177,11 +201,11 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
     expect((await onHost("spark-pg status main")).code).toBe(3);
     expect((await onHost("spark-pg destroy dev1")).code).toBe(0);
     // A later deploy takes the claims over, and its destroy finishes the job (next test).
-    expect((await applyStack(CONVERGED)).code).toBe(0);
+    expect((await applyStack(converged())).code).toBe(0);
   });
 
   it("destroy without protection removes main too", async () => {
-    const run = await applyStack(CONVERGED, "--destroy");
+    const run = await applyStack(converged(), "--destroy");
     expect(run.output).toMatch(/sandbox-spark-pg-instance-main: changed \(delete/);
     expect(run.code).toBe(0);
     expect((await onHost("systemctl is-active spark-pg@main.service")).stdout.trim()).not.toBe("active");
@@ -215,7 +239,7 @@ describe.skipIf(blocker !== undefined)("SparkPg on the sandbox host", () => {
   });
 
   it("a second destroy has nothing left in the state to delete", async () => {
-    const run = await applyStack(CONVERGED, "--destroy");
+    const run = await applyStack(converged(), "--destroy");
     expect(run.code).toBe(0);
     expect(run.output).toMatch(/^done: 0 ran/m);
   });

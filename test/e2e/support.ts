@@ -4,6 +4,10 @@ import * as path from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { projectRoot } from "../../lib/project-root";
 import { sandboxDown, sandboxUp } from "../../sandbox";
+import { readConnection } from "../../sandbox/connection";
+import type { SandboxNetwork } from "../../sandbox/network-plan";
+import { statePaths } from "../../sandbox/paths";
+import { sh } from "../../sandbox/sh";
 import { openSandboxSession } from "../../sandbox/session";
 import { type SandboxService, writeSandboxStackVariant } from "../../sandbox/stack-variant";
 import type { ExecResult } from "../../lib/ssh";
@@ -22,6 +26,44 @@ export const RESULTS = path.join(ROOT, "test-results");
  */
 export function sandboxStackFile(name: string, services: readonly SandboxService[], edit?: (hosts: any[]) => void, converge?: string): string {
   return writeSandboxStackVariant(RESULTS, name, { services, edit, converge });
+}
+
+/** The network of the sandbox host up in `stateDir`; call it once the file's sandbox is up. */
+export function sandboxNetwork(stateDir: string): SandboxNetwork {
+  const connection = readConnection(statePaths(stateDir).connection);
+  if (!connection?.network) throw new Error(`no sandbox host with a network is up in ${stateDir}`);
+  return connection.network;
+}
+
+/**
+ * A stack edit for the sandbox up in `stateDir`: spark-pg and Redis listen on the container's veth
+ * address and declare the machine's end as their client, so verify --from-here on the machine reaches them.
+ */
+export function listenWhereTheMachineReaches(stateDir: string): (host: any) => void {
+  return (host) => {
+    const n = sandboxNetwork(stateDir);
+    for (const service of [host.sparkPg, host.redis]) {
+      if (service === undefined) continue;
+      service.listen = n.containerAddress;
+      service.clients = [`${n.machineAddress}/32`];
+    }
+  };
+}
+
+/** The /24 of the sandbox's veth, e.g. a network a manifest may declare. */
+export const vethNetwork = (n: SandboxNetwork): string => `${n.containerAddress.replace(/\.\d+$/, ".0")}/${n.prefixLength}`;
+
+/**
+ * Runs `fn` with `address` added on the machine's end of the veth: a client address the stack does
+ * not declare, removed again after.
+ */
+export async function withMachineAddress<T>(n: SandboxNetwork, address: string, fn: () => Promise<T>): Promise<T> {
+  await sh`ip addr add ${`${address}/${n.prefixLength}`} dev ${n.machineInterface}`;
+  try {
+    return await fn();
+  } finally {
+    await sh`ip addr del ${`${address}/${n.prefixLength}`} dev ${n.machineInterface}`.nothrow();
+  }
 }
 
 /** The sandbox stack with only its host and btrfs volumes: the btrfs tests need no services. */
