@@ -75,8 +75,9 @@ function tableBody(rules: FirewallRules): string[] {
     '\t\tiif "lo" accept',
     "\t\tct state established,related accept",
     "\t\tct state invalid drop",
-    // Path MTU discovery and IPv6 neighbour discovery stop working without ICMP.
-    "\t\tmeta l4proto { icmp, ipv6-icmp } accept",
+    // Path MTU discovery and IPv6 neighbour discovery stop working without ICMP. nft's own names:
+    // "ipv6-icmp" would need /etc/protocols (netbase), which a minimal host lacks.
+    "\t\tmeta l4proto { icmp, icmpv6 } accept",
     // A host on DHCP would lose its address, and with it the deploy's way in.
     "\t\tudp sport 67 udp dport 68 accept",
     "\t\tmeta nfproto ipv6 udp dport 546 accept",

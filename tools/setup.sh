@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 NODE_MAJOR=22
 NODE_VERSION=22.23.3
 NODE_PREFIX=/opt/node$NODE_MAJOR
-DEBIAN_PACKAGES=(debootstrap systemd-container btrfs-progs util-linux shellcheck openssh-client e2fsprogs ca-certificates iproute2 nftables apt-cacher-ng)
+# iproute2, nftables, apt-cacher-ng: the sandbox's own network; postgresql-client: the e2e tests' client off the host.
+DEBIAN_PACKAGES=(debootstrap systemd-container btrfs-progs util-linux shellcheck openssh-client e2fsprogs ca-certificates iproute2 nftables apt-cacher-ng postgresql-client)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -5,9 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import tls from "node:tls";
 import { afterAll, describe, expect, it } from "vitest";
-import { readConnection } from "../../sandbox/connection";
-import { statePaths } from "../../sandbox/paths";
-import { e2eBlockerFor, RESULTS, ROOT, runCli, sandboxDeploy, sandboxHostForTests, sandboxStackFile } from "./support";
+import { e2eBlockerFor, RESULTS, ROOT, runCli, sandboxDeploy, sandboxHostForTests, sandboxNetwork, sandboxStackFile, withMachineAddress } from "./support";
 
 const blocker = e2eBlockerFor("the host firewall e2e tests");
 
@@ -20,15 +18,11 @@ const MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-firewall.json");
 const CONFIRMED_MANIFEST = path.join(RESULTS, "verify-manifest-sandbox-firewall-confirmed.json");
 const { apply, verify, onHost } = sandboxDeploy(STATE_DIR, MANIFEST);
 
-function sandboxNetwork() {
-  const network = readConnection(statePaths(STATE_DIR).connection)?.network;
-  if (network === undefined) throw new Error(`no sandbox network in ${statePaths(STATE_DIR).connection}`);
-  return network;
-}
+const network = () => sandboxNetwork(STATE_DIR);
 
 /** spark-pg and Redis on the container's veth address, open to the machine side; one instance each. */
 function firewallStack(name: string, firewall: (machine: string) => Record<string, unknown>): string {
-  const { machineAddress, containerAddress } = sandboxNetwork();
+  const { machineAddress, containerAddress } = network();
   return sandboxStackFile(`firewall-${name}`, ["sparkPg", "redis"], ([host]) => {
     for (const service of [host.sparkPg, host.redis]) {
       service.listen = containerAddress;
@@ -115,20 +109,10 @@ async function instancePort(tool: "spark-pg" | "spark-redis"): Promise<number> {
   return (JSON.parse(run.stdout) as { port: number }).port;
 }
 
-function onMachine(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => execFile(command, args, (error, _o, stderr) => (error ? reject(new Error(`${command} ${args.join(" ")}: ${stderr}`)) : resolve())));
-}
-
-/** A second address on the machine side of the veth: a client from a network the config does not declare. */
-async function withUndeclaredSource<T>(body: (source: string) => Promise<T>): Promise<T> {
-  const { machineInterface, machineAddress, prefixLength } = sandboxNetwork();
-  const source = machineAddress.replace(/\.\d+$/, ".3");
-  await onMachine("ip", ["addr", "add", `${source}/${prefixLength}`, "dev", machineInterface]);
-  try {
-    return await body(source);
-  } finally {
-    await onMachine("ip", ["addr", "del", `${source}/${prefixLength}`, "dev", machineInterface]);
-  }
+/** A second address on the machine's end of the veth: a client from a network the config does not declare. */
+function withUndeclaredSource<T>(body: (source: string) => Promise<T>): Promise<T> {
+  const source = network().machineAddress.replace(/\.\d+$/, ".3");
+  return withMachineAddress(network(), source, () => body(source));
 }
 
 const loadedGeneration = async () => (await onHost(`nft list table inet sparks | sed -n 's/^\\s*comment "sparks-firewall \\([0-9a-f]*\\)"$/\\1/p'`)).stdout.trim();
@@ -142,7 +126,7 @@ describe.skipIf(blocker !== undefined)("the host firewall on the sandbox host", 
     expect(run.output).toMatch(/sandbox-firewall-confirm: changed/);
     expect(run.code, run.output).toBe(0);
     copyFileSync(MANIFEST, CONFIRMED_MANIFEST);
-    const { machineAddress } = sandboxNetwork();
+    const { machineAddress } = network();
     const checked = await verify("verify-firewall-after-apply.xml");
     for (const check of [
       `firewall: SSH port 22 open to ${machineAddress}/32`,
@@ -177,7 +161,7 @@ describe.skipIf(blocker !== undefined)("the host firewall on the sandbox host", 
   });
 
   it("from an undeclared source the firewall drops SSH and both pools, which answer the declared one", async () => {
-    const { machineAddress, containerAddress } = sandboxNetwork();
+    const { machineAddress, containerAddress } = network();
     const ports = { ssh: 22, pg: await instancePort("spark-pg"), redis: await instancePort("spark-redis") };
     for (const port of Object.values(ports)) expect(await tcpReaches(containerAddress, port, machineAddress)).toBe("connected");
     await withUndeclaredSource(async (source) => {

@@ -28,7 +28,7 @@ describe("firewall rules (nftables)", () => {
       'iif "lo" accept',
       "ct state established,related accept",
       "ct state invalid drop",
-      "meta l4proto { icmp, ipv6-icmp } accept",
+      "meta l4proto { icmp, icmpv6 } accept",
       "udp sport 67 udp dport 68 accept",
       "meta nfproto ipv6 udp dport 546 accept",
       "tcp dport 2222 ip saddr @ssh_admin_ipv4 accept",

@@ -45,11 +45,19 @@ const PG = n.service(FIREWALL.services[0]);
 
 describe("verify: the host firewall", () => {
   it("passes the loaded rules of this deploy, confirmed and enabled at boot, in the planned order", async () => {
-    expect(FIREWALL.generation).toBe("f74dcfe094fc7189");
+    expect(FIREWALL.generation).toBe("c18eaf4f564e20aa");
     const results = await checkFirewall(fakeHost(), FIREWALL);
     expect(results.map((r) => r.name)).toEqual(plannedFirewallChecks(FIREWALL).map((c) => c.name));
     expect(results.filter((r) => r.status !== "pass")).toEqual([]);
     expect(results.map((r) => r.name)).toContain("firewall: redis ports 16379 on 2001:db8::5 open to nobody but the host itself");
+  });
+
+  it("reads ICMP as nft lists it with /etc/protocols (names) and without it (numbers)", async () => {
+    const numbers = listing((items) => {
+      const rule = items.find((i) => i.rule?.expr.some((e: any) => e.match?.left?.meta?.key === "l4proto")).rule;
+      rule.expr[0].match.right = { set: [1, 58] };
+    });
+    expect(byName(await checkFirewall(fakeHost({ listing: numbers }), FIREWALL))[n.nothingElse].status).toBe("pass");
   });
 
   it("fails a pool whose set holds a network the config does not declare", async () => {

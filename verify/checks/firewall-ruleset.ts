@@ -27,6 +27,11 @@ function valueText(value: Json): string {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
+/** nft lists a protocol by its /etc/protocols name, or by number on a host without that file. */
+const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, "ipv6-icmp": 58, icmpv6: 58 };
+const protocolNumbers = (value: Json): Json =>
+  Array.isArray(value) ? value.map(protocolNumbers) : value?.set ? { set: protocolNumbers(value.set) } : (PROTOCOL_NUMBERS[value] ?? value);
+
 function leftText(left: Json): string {
   if (left?.payload) return `${left.payload.protocol} ${left.payload.field}`;
   if (left?.meta) return left.meta.key;
@@ -44,7 +49,8 @@ export function parseLoadedFirewall(text: string): LoadedFirewall {
     if (item.rule?.chain === "input") {
       const expr: Json[] = item.rule.expr ?? [];
       if (!expr.some((e) => "accept" in e)) continue;
-      loaded.acceptRules.push(ruleSignature(Object.fromEntries(expr.filter((e) => e.match).map((e) => [leftText(e.match.left), valueText(e.match.right)]))));
+      const matches = expr.filter((e) => e.match).map((e) => [leftText(e.match.left), e.match.right] as const);
+      loaded.acceptRules.push(ruleSignature(Object.fromEntries(matches.map(([left, right]) => [left, valueText(left === "l4proto" ? protocolNumbers(right) : right)]))));
     }
   }
   return loaded;

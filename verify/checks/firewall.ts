@@ -26,7 +26,7 @@ const ip = (address: string) => (isIP(address) === 6 ? "ip6" : "ip");
 const baseRules: Record<string, string>[] = [
   { iif: "lo" },
   { "ct state": "{established,related}" },
-  { l4proto: "{icmp,ipv6-icmp}" },
+  { l4proto: "{1,58}" },
   { "udp sport": "67", "udp dport": "68" },
   { nfproto: "ipv6", "udp dport": "546" },
 ];
