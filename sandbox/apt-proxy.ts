@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { sh } from "./sh";
@@ -80,7 +80,12 @@ export async function startAptProxy(p: AptProxyPaths, listen: string, mirrors: s
   if (running.length > 0) return running[0]!;
   const { uid, gid } = await userIds(APT_PROXY_USER);
   for (const dir of [p.conf, p.cache, p.log]) fs.mkdirSync(dir, { recursive: true });
-  for (const dir of [p.cache, p.log]) fs.chownSync(dir, uid, gid);
+  for (const dir of [p.cache, p.log]) {
+    fs.chownSync(dir, uid, gid);
+    if (spawnSync("test", ["-w", dir], { uid, gid }).status !== 0) {
+      throw new Error(`${APT_PROXY_USER} cannot write ${dir}: a directory above the state dir is closed to other users (use a --state-dir it can reach)`);
+    }
+  }
   fs.writeFileSync(path.join(p.conf, "acng.conf"), aptProxyConfig(p, listen, mirrors));
   const out = fs.openSync(path.join(p.dir, "apt-cacher-ng.out"), "a");
   try {

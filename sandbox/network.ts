@@ -17,6 +17,7 @@ async function machineNetworks(): Promise<string[]> {
   ];
 }
 
+/** 192.0.2.2/24 -> 192.0.2.0: parseCidr refuses host bits, an interface address has them. */
 function networkBase(address: string, prefix: number): string {
   const value = address.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
   const base = prefix === 0 ? 0 : value - (value % 2 ** (32 - prefix));
@@ -47,10 +48,6 @@ async function nftTableExists(table: string): Promise<boolean> {
   return (await sh`nft list table inet ${table}`.nothrow()).exitCode === 0;
 }
 
-/**
- * The namespace, the veth pair with both addresses, the machine's firewall table and the apt proxy;
- * each step keeps what is already there, so reboot can run it again over a network that survived.
- */
 async function setUpVeth(n: SandboxNetwork): Promise<void> {
   const ns = n.namespace;
   if (!fs.existsSync(netnsPath(ns))) await sh`ip netns add ${ns}`;
@@ -62,6 +59,10 @@ async function setUpVeth(n: SandboxNetwork): Promise<void> {
   await sh`ip -n ${ns} link set lo up`;
 }
 
+/**
+ * The namespace, the veth pair with both addresses, the machine's firewall table and the apt proxy;
+ * each step keeps what is already there, so reboot can run it again over a network that survived.
+ */
 export async function setUpNetwork(p: StatePaths, n: SandboxNetwork): Promise<void> {
   await setUpVeth(n);
   await sh({ input: nftRuleset(n) })`nft -f -`;
