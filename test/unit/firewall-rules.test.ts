@@ -1,15 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { firewallGeneration, firewallOpenings, renderFirewallRules, type FirewallRules } from "../../components/firewall-rules";
+import { SAMPLE_RULES } from "./fixtures/firewall-rules";
 
-const RULES: FirewallRules = {
-  sshPort: 2222,
-  adminNetworks: ["203.0.113.0/24", "2001:db8:1::/48", "198.51.100.7/32"],
-  services: [
-    { name: "spark-pg", listen: "10.20.0.5", ports: { from: 15432, to: 15499 }, clients: ["10.20.0.0/16", "10.30.1.9/32"] },
-    { name: "redis", listen: "2001:db8::5", ports: { from: 16379, to: 16379 }, clients: [] },
-  ],
-  guestBridges: ["virbr-sparks"],
-};
+const RULES: FirewallRules = { ...SAMPLE_RULES, sshPort: 2222 };
 
 const inputRules = (text: string) => text.slice(text.indexOf("chain input")).split("\n").map((l) => l.trim());
 

@@ -5,20 +5,11 @@ import { firewallGeneration } from "../../components/firewall-rules";
 import { checkFirewall, firewallCheckNames, plannedFirewallChecks } from "../../verify/checks/firewall";
 import type { FirewallExpectation } from "../../verify/manifest";
 import type { CheckResult, Exec, ExecResult } from "../../verify/types";
+import { SAMPLE_RULES } from "./fixtures/firewall-rules";
 
-const RULES = {
-  sshPort: 22,
-  adminNetworks: ["203.0.113.0/24", "2001:db8:1::/48", "198.51.100.7/32"],
-  services: [
-    { name: "spark-pg", listen: "10.20.0.5", ports: { from: 15432, to: 15499 }, clients: ["10.20.0.0/16", "10.30.1.9/32"] },
-    { name: "redis", listen: "2001:db8::5", ports: { from: 16379, to: 16379 }, clients: [] },
-  ],
-  guestBridges: ["virbr-sparks"],
-};
-const FIREWALL: FirewallExpectation = { generation: firewallGeneration(RULES), ...RULES };
+const FIREWALL: FirewallExpectation = { generation: firewallGeneration(SAMPLE_RULES), ...SAMPLE_RULES };
 
-// `nft -j list table inet sparks` (nftables 1.0.6, Debian bookworm) after `nft -f` of
-// renderFirewallRules(RULES): the real tool's view of the rules this deploy writes.
+// The real tool's view of the rules this deploy writes (see fixtures/firewall-rules.ts).
 const LISTING = readFileSync(path.join(__dirname, "fixtures/nft-sparks-table.json"), "utf8");
 
 const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: "" });
