@@ -40,7 +40,11 @@ const viaProxy = async (proxy: string, method: string, target: string, host: str
   (await onHost(`python3 -c '${VIA_PROXY}' ${proxy} ${method} ${target} ${host}`)).stdout.trim();
 
 function listen(port: number, host: string): Promise<Server> {
-  const server = createServer((socket) => socket.end("hello\n"));
+  const server = createServer((socket) => {
+    // The probe closes as soon as it has connected: a reset from it is expected, not a failure.
+    socket.on("error", () => {});
+    socket.end("hello\n");
+  });
   return new Promise((resolve, reject) => server.once("error", reject).listen(port, host, () => resolve(server)));
 }
 
