@@ -94,6 +94,13 @@ export function containerPids(p: StatePaths): number[] {
 }
 
 /**
+ * nspawn mounts /proc/sys read-only, and counts a joined namespace (--network-namespace-path) as no
+ * network of the container's own: libvirt could not set up a NAT bridge (it writes
+ * /proc/sys/net/ipv6/conf/<bridge>/). The namespace is the sandbox's alone, so its net sysctls may be.
+ */
+export const NSPAWN_ENV = { SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network" } as const;
+
+/**
  * Detached in its own session so neither our exit nor a Ctrl-C at our terminal reaches the container.
  * `appendLog` keeps the previous boot's nspawn.log (a reboot) instead of starting it afresh.
  */
@@ -104,6 +111,7 @@ export function startContainer(p: StatePaths, loopDevice: string, namespace: str
     const child = spawn("systemd-nspawn", nspawnArgs(p, loopDevice, namespace), {
       detached: true,
       stdio: ["ignore", log, log],
+      env: { ...process.env, ...NSPAWN_ENV },
     });
     child.on("error", (e) => fs.appendFileSync(p.log, `spawn failed: ${e.message}\n`));
     child.unref();
