@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import tls from "node:tls";
 import { afterAll, describe, expect, it } from "vitest";
-import { e2eBlockerFor, RESULTS, ROOT, runCli, sandboxDeploy, sandboxHostForTests, sandboxNetwork, sandboxStackFile, withMachineAddress } from "./support";
+import { e2eBlockerFor, listenWhereTheMachineReaches, RESULTS, ROOT, runCli, sandboxDeploy, sandboxHostForTests, sandboxNetwork, sandboxStackFile, withMachineAddress } from "./support";
 
 const blocker = e2eBlockerFor("the host firewall e2e tests");
 
@@ -22,14 +22,10 @@ const network = () => sandboxNetwork(STATE_DIR);
 
 /** spark-pg and Redis on the container's veth address, open to the machine side; one instance each. */
 function firewallStack(name: string, firewall: (machine: string) => Record<string, unknown>): string {
-  const { machineAddress, containerAddress } = network();
   return sandboxStackFile(`firewall-${name}`, ["sparkPg", "redis"], ([host]) => {
-    for (const service of [host.sparkPg, host.redis]) {
-      service.listen = containerAddress;
-      service.clients = [`${machineAddress}/32`];
-      service.instances = [{ name: "main" }];
-    }
-    host.firewall = firewall(machineAddress);
+    listenWhereTheMachineReaches(STATE_DIR)(host);
+    for (const service of [host.sparkPg, host.redis]) service.instances = [{ name: "main" }];
+    host.firewall = firewall(network().machineAddress);
   });
 }
 
